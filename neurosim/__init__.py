@@ -1,0 +1,10 @@
+"""neurosim: a JAX simulator for neuromorphic Ising machines."""
+
+from . import random, schedules
+from ._graphs import MIS, MaxCut, read_gset, write_gset
+from ._matrix import SymmetricMatrix
+from ._model import AbstractModel
+from ._problems import QUBO, Ising, bits_to_spins, brute_force, spins_to_bits
+from ._synapses import AbstractSynapses, DenseSynapses, EllSynapses, SegmentSynapses, synapses
+
+__version__ = "0.1.0"

@@ -1,0 +1,244 @@
+"""Graph problems: Max-Cut and maximum independent set, built from networkx graphs, edge lists,
+numpy matrices or Gset files. Each reports its own figure of merit (cut value, feasible set size)
+next to the energy."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+
+from ._matrix import SymmetricMatrix
+from ._problems import QUBO, Ising, _as_01, _as_pm1
+
+
+def _weights_from(graph, n: int | None, weight: str) -> tuple[SymmetricMatrix, list | None]:
+    """Accepts a networkx graph, an (m, 2|3) edge array/list, a dense/sparse numpy matrix, or a
+    SymmetricMatrix. Returns the symmetric weight matrix and the node labels (networkx only)."""
+    if isinstance(graph, SymmetricMatrix):
+        return graph, None
+    try:
+        import networkx as nx
+    except ImportError:  # pragma: no cover - networkx is a dependency
+        nx = None
+    if nx is not None and isinstance(graph, nx.Graph):
+        if graph.is_directed():
+            raise ValueError("Max-Cut/MIS need an undirected graph; got a directed networkx graph")
+        labels = list(graph.nodes())
+        index = {v: k for k, v in enumerate(labels)}
+        edges = [(index[u], index[v], d.get(weight, 1.0)) for u, v, d in graph.edges(data=True)]
+        arr = np.array(edges, dtype=np.float64).reshape(-1, 3)
+        return SymmetricMatrix.from_edges(len(labels), arr[:, 0], arr[:, 1], arr[:, 2], name="graph", combine="error"), labels
+    arr = np.asarray(graph)
+    square = arr.ndim == 2 and arr.shape[0] == arr.shape[1]
+    if square and (arr.shape[1] not in (2, 3) or (np.array_equal(arr, arr.T) and not np.any(np.diag(arr)))):
+        return SymmetricMatrix.from_dense(arr, name="adjacency matrix", keep_dense=None), None
+    if arr.ndim == 2 and arr.shape[1] in (2, 3):
+        if n is None:
+            n = int(arr[:, :2].max()) + 1 if len(arr) else 0
+        w = arr[:, 2] if arr.shape[1] == 3 else np.ones(len(arr))
+        return SymmetricMatrix.from_edges(n, arr[:, 0], arr[:, 1], w, name="edge list", combine="error"), None
+    raise TypeError(
+        "graph must be a networkx.Graph, an (m, 2) or (m, 3) edge array, a square adjacency matrix, or a SymmetricMatrix; "
+        f"got {type(graph).__name__} with shape {getattr(arr, 'shape', None)}"
+    )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MaxCut:
+    """Max-Cut of a weighted undirected graph. ``cut(s) = Σ_(i,j)∈E w_ij (1 - s_i s_j) / 2``.
+
+    The Ising form has ``H(s) = -cut(s)`` exactly (``J = -w/2``, ``h = 0``, ``offset = -Σw/2``), so the
+    engine's best energy is minus the best cut.
+    """
+
+    weights: SymmetricMatrix
+    name: str = "maxcut"
+    labels: list | None = None
+    native = "ising"
+
+    @classmethod
+    def from_graph(cls, graph, *, n: int | None = None, weight: str = "weight", name: str = "maxcut") -> "MaxCut":
+        w, labels = _weights_from(graph, n, weight)
+        return cls(w, name, labels)
+
+    @classmethod
+    def from_gset(cls, path: str | os.PathLike) -> "MaxCut":
+        n, i, j, w = read_gset(path)
+        name = os.path.splitext(os.path.basename(os.fspath(path)))[0]
+        return cls(SymmetricMatrix.from_edges(n, i, j, w, name=os.fspath(path), combine="error"), name)
+
+    @property
+    def n(self) -> int:
+        return self.weights.n
+
+    @property
+    def total_weight(self) -> float:
+        return 0.5 * self.weights.total()
+
+    def cut(self, states) -> np.ndarray:
+        s = _as_pm1(states, self.n)
+        return 0.5 * (self.total_weight - 0.5 * self.weights.quadratic(s))
+
+    def energy(self, states) -> np.ndarray:
+        return -self.cut(states)
+
+    def to_ising(self) -> Ising:
+        return Ising(self.weights.scaled(-0.5), np.zeros(self.n), -0.5 * self.total_weight, name=self.name)
+
+    def to_qubo(self) -> QUBO:
+        return self.to_ising().to_qubo()
+
+    def report(self, states) -> dict:
+        return {"cut": self.cut(states)}
+
+    def describe(self) -> dict:
+        return {"name": self.name, "n": self.n, "m": self.weights.num_edges}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MIS:
+    """Maximum independent set as a QUBO: ``E(x) = -Σ_u x_u + λ Σ_(u,v)∈E x_u x_v`` (SPEC: ``q_uu = -1``,
+    ``q_uv = λ`` per edge, split symmetrically as λ/2 + λ/2). With λ > 1 every minimiser is a maximum
+    independent set. Reported set sizes are always of feasible sets: infeasible states are repaired
+    (greedy removal of the vertex with most conflicts) and flagged."""
+
+    adjacency: SymmetricMatrix
+    penalty: float = 2.0
+    name: str = "mis"
+    labels: list | None = None
+    native = "qubo"
+
+    def __post_init__(self):
+        if not self.penalty > 1.0:
+            raise ValueError(f"MIS penalty λ must be > 1 so that minimisers are independent sets, got {self.penalty!r}")
+
+    @classmethod
+    def from_graph(cls, graph, *, penalty: float = 2.0, n: int | None = None, name: str = "mis") -> "MIS":
+        w, labels = _weights_from(graph, n, "weight")
+        r, c, _ = w.coo()
+        adj = SymmetricMatrix(w.n, r, c, np.ones(len(r)), None) if not w.is_dense else SymmetricMatrix.from_dense(
+            (w.dense != 0).astype(float), name="adjacency"
+        )
+        return cls(adj, float(penalty), name, labels)
+
+    @property
+    def n(self) -> int:
+        return self.adjacency.n
+
+    def to_qubo(self) -> QUBO:
+        return QUBO(self.adjacency.scaled(0.5 * self.penalty), -np.ones(self.n), 0.0, name=self.name)
+
+    def to_ising(self) -> Ising:
+        return self.to_qubo().to_ising()
+
+    def energy(self, states) -> np.ndarray:
+        return self.to_qubo().energy(states)
+
+    def conflicts(self, states) -> np.ndarray:
+        """Number of edges with both ends in the set."""
+        x = _as_01(states, self.n)
+        return 0.5 * self.adjacency.quadratic(x)
+
+    def is_independent(self, states) -> np.ndarray:
+        return self.conflicts(states) == 0
+
+    def repair(self, states) -> np.ndarray:
+        """Make each state independent by removing, one at a time, the chosen vertex with the most
+        chosen neighbours (ties: lowest index). Returns int8 states of the same shape."""
+        x = _as_01(states, self.n).astype(np.int8).reshape(-1, self.n).copy()
+        for k in range(x.shape[0]):
+            while True:
+                nb = self.adjacency.matvec(x[k].astype(np.float64)) * x[k]
+                if nb.max(initial=0) <= 0:
+                    break
+                x[k, int(np.argmax(nb))] = 0
+        return x.reshape(np.shape(states))
+
+    def report(self, states) -> dict:
+        feasible = self.is_independent(states)
+        repaired = self.repair(states)
+        return {"feasible": feasible, "set_size": repaired.sum(axis=-1).astype(np.int64)}
+
+    def describe(self) -> dict:
+        return {"name": self.name, "n": self.n, "m": self.adjacency.num_edges}
+
+
+# --------------------------------------------------------------------------- Gset reader
+def read_gset(path: str | os.PathLike):
+    """Read a Gset file: first line ``n m``, then ``m`` lines ``i j w`` (1-indexed, each edge once).
+
+    Tolerates CRLF endings, trailing/leading spaces and tabs, blank lines and a missing final newline.
+    Anything else (wrong field count, non-numbers, ids outside 1..n, self-loops, duplicate edges, an
+    edge count that disagrees with the header) raises ``ValueError`` naming the file and line.
+    Returns ``(n, i, j, w)`` with 0-indexed int64 vertex arrays and float64 weights.
+    """
+    fname = os.fspath(path)
+    with open(fname, "rb") as fh:
+        raw = fh.read()
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(f"{fname}:{line}: not a Gset text file (non-ASCII byte)") from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    header = None
+    ii, jj, ww, where = [], [], [], []
+    for lineno, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if header is None:
+            if len(fields) != 2:
+                raise ValueError(f"{fname}:{lineno}: header must be 'n m', got {line.strip()!r}")
+            try:
+                n, m = int(fields[0]), int(fields[1])
+            except ValueError:
+                raise ValueError(f"{fname}:{lineno}: header must be two integers 'n m', got {line.strip()!r}") from None
+            if n <= 0 or m < 0:
+                raise ValueError(f"{fname}:{lineno}: header has n={n}, m={m}; need n > 0 and m >= 0")
+            header = (n, m, lineno)
+            continue
+        if len(fields) != 3:
+            raise ValueError(f"{fname}:{lineno}: expected 'i j w', got {len(fields)} fields: {line.strip()!r}")
+        try:
+            i, j = int(fields[0]), int(fields[1])
+            w = float(fields[2])
+        except ValueError:
+            raise ValueError(f"{fname}:{lineno}: expected integers i j and a number w, got {line.strip()!r}") from None
+        n = header[0]
+        if not (1 <= i <= n and 1 <= j <= n):
+            raise ValueError(f"{fname}:{lineno}: vertex id outside 1..{n}: {line.strip()!r}")
+        if i == j:
+            raise ValueError(f"{fname}:{lineno}: self-loop on vertex {i}")
+        if not np.isfinite(w):
+            raise ValueError(f"{fname}:{lineno}: weight is not finite: {fields[2]!r}")
+        ii.append(i - 1)
+        jj.append(j - 1)
+        ww.append(w)
+        where.append(lineno)
+    if header is None:
+        raise ValueError(f"{fname}:1: empty file, expected a header 'n m'")
+    n, m, hline = header
+    if len(ii) != m:
+        raise ValueError(f"{fname}:{hline}: header says m={m} edges but the file has {len(ii)}")
+    i = np.array(ii, dtype=np.int64)
+    j = np.array(jj, dtype=np.int64)
+    key = np.minimum(i, j) * n + np.maximum(i, j)
+    order = np.argsort(key, kind="stable")
+    dup = np.flatnonzero(np.diff(key[order]) == 0)
+    if len(dup):
+        first, second = int(order[dup[0]]), int(order[dup[0] + 1])
+        raise ValueError(
+            f"{fname}:{where[second]}: edge ({i[second] + 1}, {j[second] + 1}) is listed twice (first on line {where[first]})"
+        )
+    return n, i, j, np.array(ww, dtype=np.float64)
+
+
+def write_gset(path: str | os.PathLike, problem: MaxCut) -> None:
+    i, j, w = problem.weights.upper_edges()
+    with open(path, "w") as fh:
+        fh.write(f"{problem.n} {len(i)}\n")
+        for a, b, c in zip(i, j, w):
+            fh.write(f"{a + 1} {b + 1} {int(c) if float(c).is_integer() else c}\n")

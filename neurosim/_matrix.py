@@ -1,0 +1,182 @@
+"""Host-side symmetric coupling matrices (dense or sparse), validated once at construction.
+
+Problems keep their couplings here in float64 numpy; device-side synapses (``_synapses.py``)
+are built from this and cast to the simulation dtype. Sparse storage is row-sorted COO with
+both directions of every edge (i.e. CSR without the row pointer duplicated), which is what
+the ELL and segment-sum synapse formats are built from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+def _check_finite(name: str, values: np.ndarray) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        idx = np.argwhere(bad)[0]
+        raise ValueError(f"{name} contains a non-finite value {values[tuple(idx)]!r} at index {tuple(int(i) for i in idx)}")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SymmetricMatrix:
+    """A symmetric n×n matrix with zero diagonal, stored dense or as row-sorted COO.
+
+    Build with :meth:`from_dense` or :meth:`from_edges`; both validate (finite, symmetric,
+    zero diagonal) and name the first offending entry.
+    """
+
+    n: int
+    rows: np.ndarray | None  # int64[nnz], sorted; both (i, j) and (j, i) present
+    cols: np.ndarray | None
+    vals: np.ndarray | None  # float64[nnz]
+    dense: np.ndarray | None  # float64[n, n] when stored dense
+
+    # ----------------------------------------------------------------- constructors
+    @classmethod
+    def from_dense(cls, matrix, *, name: str = "matrix", keep_dense: bool | None = None, atol: float = 0.0) -> "SymmetricMatrix":
+        m = np.asarray(matrix, dtype=np.float64)
+        if m.ndim != 2 or m.shape[0] != m.shape[1]:
+            raise ValueError(f"{name} must be a square 2-D matrix, got shape {m.shape}")
+        _check_finite(name, m)
+        diff = np.abs(m - m.T)
+        if (diff > atol).any():
+            i, j = np.argwhere(diff > atol)[0]
+            raise ValueError(
+                f"{name} must be symmetric: {name}[{i},{j}]={m[i, j]!r} but {name}[{j},{i}]={m[j, i]!r}"
+            )
+        if np.any(np.diag(m) != 0):
+            i = int(np.flatnonzero(np.diag(m))[0])
+            raise ValueError(f"{name} must have a zero diagonal (found {name}[{i},{i}]={m[i, i]!r})")
+        n = m.shape[0]
+        nnz = int(np.count_nonzero(m))
+        if keep_dense is None:
+            keep_dense = n <= 64 or nnz > 0.25 * n * n
+        if keep_dense:
+            return cls(n=n, rows=None, cols=None, vals=None, dense=m.copy())
+        r, c = np.nonzero(m)
+        return cls(n=n, rows=r.astype(np.int64), cols=c.astype(np.int64), vals=m[r, c].copy(), dense=None)
+
+    @classmethod
+    def from_edges(cls, n: int, i, j, w, *, name: str = "couplings", combine: str = "sum") -> "SymmetricMatrix":
+        """Undirected edges (i, j, w), each listed once (either orientation). Duplicates are summed
+        (``combine='sum'``) or refused (``combine='error'``); self-loops are refused."""
+        n = int(n)
+        i = np.asarray(i, dtype=np.int64).ravel()
+        j = np.asarray(j, dtype=np.int64).ravel()
+        w = np.asarray(w, dtype=np.float64).ravel()
+        if not (len(i) == len(j) == len(w)):
+            raise ValueError(f"{name}: i, j, w have different lengths {len(i)}, {len(j)}, {len(w)}")
+        _check_finite(f"{name} weights", w)
+        if len(i):
+            lo = min(i.min(), j.min())
+            hi = max(i.max(), j.max())
+            if lo < 0 or hi >= n:
+                bad = int(np.flatnonzero((i < 0) | (i >= n) | (j < 0) | (j >= n))[0])
+                raise ValueError(f"{name}: edge {bad} ({i[bad]}, {j[bad]}) has a vertex outside 0..{n - 1}")
+            loops = np.flatnonzero(i == j)
+            if len(loops):
+                raise ValueError(f"{name}: edge {loops[0]} is a self-loop on vertex {i[loops[0]]}")
+        a, b = np.minimum(i, j), np.maximum(i, j)
+        key = a * n + b
+        order = np.argsort(key, kind="stable")
+        key, a, b, w = key[order], a[order], b[order], w[order]
+        uniq, start = np.unique(key, return_index=True)
+        if len(uniq) != len(key):
+            if combine == "error":
+                dup = int(np.flatnonzero(np.diff(key) == 0)[0])
+                raise ValueError(f"{name}: edge ({a[dup]}, {b[dup]}) is listed more than once")
+            w = np.add.reduceat(w, start) if len(w) else w
+            a, b = a[start], b[start]
+        keep = w != 0
+        a, b, w = a[keep], b[keep], w[keep]
+        rows = np.concatenate([a, b])
+        cols = np.concatenate([b, a])
+        vals = np.concatenate([w, w])
+        order = np.lexsort((cols, rows))
+        return cls(n=n, rows=rows[order], cols=cols[order], vals=vals[order], dense=None)
+
+    # ----------------------------------------------------------------- views
+    @property
+    def is_dense(self) -> bool:
+        return self.dense is not None
+
+    @property
+    def nnz(self) -> int:
+        """Stored nonzeros counting both directions."""
+        return int(np.count_nonzero(self.dense)) if self.is_dense else len(self.vals)
+
+    @property
+    def num_edges(self) -> int:
+        return self.nnz // 2
+
+    @property
+    def density(self) -> float:
+        return self.nnz / max(1, self.n * (self.n - 1))
+
+    def coo(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.is_dense:
+            r, c = np.nonzero(self.dense)
+            return r.astype(np.int64), c.astype(np.int64), self.dense[r, c]
+        return self.rows, self.cols, self.vals
+
+    def upper_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each undirected edge once, i < j."""
+        r, c, v = self.coo()
+        keep = r < c
+        return r[keep], c[keep], v[keep]
+
+    def to_dense(self) -> np.ndarray:
+        if self.is_dense:
+            return self.dense.copy()
+        m = np.zeros((self.n, self.n))
+        m[self.rows, self.cols] = self.vals
+        return m
+
+    def degrees(self) -> np.ndarray:
+        r, _, _ = self.coo()
+        return np.bincount(r, minlength=self.n)
+
+    def row_sums(self) -> np.ndarray:
+        if self.is_dense:
+            return self.dense.sum(axis=1)
+        return np.bincount(self.rows, weights=self.vals, minlength=self.n)
+
+    def total(self) -> float:
+        """Sum of all entries (both directions)."""
+        return float(self.dense.sum()) if self.is_dense else float(self.vals.sum())
+
+    def matvec(self, x: np.ndarray) -> np.ndarray:
+        """``M @ x`` for x of shape (..., n), host float64 (reference path, not the simulator's)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.is_dense:
+            return x @ self.dense  # symmetric
+        flat = x.reshape(-1, self.n)
+        out = np.zeros_like(flat)
+        np.add.at(out, (slice(None), self.rows), flat[:, self.cols] * self.vals)
+        return out.reshape(x.shape)
+
+    def quadratic(self, x: np.ndarray) -> np.ndarray:
+        """``x^T M x`` for x of shape (..., n)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.is_dense:
+            return np.einsum("...i,ij,...j->...", x, self.dense, x)
+        return np.sum(x[..., self.rows] * x[..., self.cols] * self.vals, axis=-1)
+
+    def scaled(self, factor: float) -> "SymmetricMatrix":
+        if self.is_dense:
+            return SymmetricMatrix(self.n, None, None, None, self.dense * factor)
+        return SymmetricMatrix(self.n, self.rows, self.cols, self.vals * factor, None)
+
+    def with_values(self, vals: np.ndarray) -> "SymmetricMatrix":
+        """Same sparsity pattern, new values (used by quantisers)."""
+        if self.is_dense:
+            return SymmetricMatrix(self.n, None, None, None, np.asarray(vals, dtype=np.float64))
+        return SymmetricMatrix(self.n, self.rows, self.cols, np.asarray(vals, dtype=np.float64), None)
+
+    def max_abs(self) -> float:
+        if self.is_dense:
+            return float(np.abs(self.dense).max(initial=0.0))
+        return float(np.abs(self.vals).max(initial=0.0))

@@ -1,0 +1,10 @@
+"""``neurosim bench NAME``: benchmarks that regenerate docs/benchmarks.md.
+
+Each entry maps a benchmark name to the module implementing it. A module defines
+``add_arguments(parser)`` and ``main(args) -> dict`` and records its results with
+:func:`neurosim.bench._report.record_section`.
+"""
+
+BENCHES: dict[str, str] = {
+    "throughput": "neurosim.bench._throughput",
+}

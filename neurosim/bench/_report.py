@@ -1,0 +1,130 @@
+"""Writing benchmark results: one marked section per benchmark in docs/benchmarks.md, plus a JSON file.
+
+Each benchmark owns the text between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->`` in
+``docs/benchmarks.md`` and the file ``docs/benchmarks/NAME.json``; re-running it replaces only its own
+section, so benchmarks can be regenerated one at a time. Every section starts with the environment
+line (device, date, commit) produced by :func:`environment`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+
+import jax
+
+_HEADER = """# neurosim benchmarks
+
+Every section below is written by `neurosim bench NAME` (see `neurosim bench --help`) and names the
+device, date and commit it ran on. Absolute times on shared machines move by ±30 %: the comparisons
+that matter are the side-by-side ones taken in the same run.
+"""
+
+
+def repo_root() -> str | None:
+    """The checkout this package runs from (editable install), else None."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.abspath(os.path.join(here, "..", ".."))
+    return root if os.path.isdir(os.path.join(root, ".git")) else None
+
+
+def default_docs_dir() -> str:
+    root = repo_root()
+    return os.path.join(root, "docs") if root else os.path.join(os.getcwd(), "docs")
+
+
+def _commit() -> str:
+    root = repo_root() or os.getcwd()
+    try:
+        sha = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=10).stdout.strip()
+        return (sha + ("+dirty" if dirty else "")) if sha else "unknown"
+    except Exception:
+        return "unknown"
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_description() -> str:
+    dev = jax.devices()[0]
+    if dev.platform == "cpu":
+        return f"CPU: {cpu_name()}, {os.cpu_count()} cores, {len(jax.devices())} JAX device(s)"
+    return f"{dev.platform.upper()}: {getattr(dev, 'device_kind', str(dev))} ×{len(jax.devices())}"
+
+
+def environment() -> dict:
+    return {
+        "device": device_description(),
+        "platform": jax.devices()[0].platform,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _commit(),
+        "jax": jax.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def env_line(env: dict) -> str:
+    return f"*Device: {env['device']} · date: {env['date']} · commit: `{env['commit']}` · jax {env['jax']}*"
+
+
+def record_section(name: str, markdown: str, data, *, docs_dir: str | None = None, env: dict | None = None, variant: str | None = None) -> str:
+    """Replace the section ``name`` (optionally ``name/variant``, e.g. ``throughput/gpu``) of
+    docs/benchmarks.md with ``markdown`` (prefixed by the environment line) and write the JSON data.
+    Returns the path of the markdown file."""
+    docs_dir = docs_dir or default_docs_dir()
+    env = env or environment()
+    key = name if variant is None else f"{name}/{variant}"
+    os.makedirs(os.path.join(docs_dir, "benchmarks"), exist_ok=True)
+    json_name = key.replace("/", "-")
+    with open(os.path.join(docs_dir, "benchmarks", f"{json_name}.json"), "w") as fh:
+        json.dump({"env": env, "data": data}, fh, indent=1, default=_json_default)
+    path = os.path.join(docs_dir, "benchmarks.md")
+    text = open(path).read() if os.path.exists(path) else _HEADER
+    body = f"<!-- bench:{key} -->\n{env_line(env)}\n\n{markdown.strip()}\n<!-- /bench:{key} -->"
+    pattern = re.compile(rf"<!-- bench:{re.escape(key)} -->.*?<!-- /bench:{re.escape(key)} -->", re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: body, text)
+    else:
+        text = text.rstrip() + "\n\n" + body + "\n"
+    with open(path, "w") as fh:
+        fh.write(text)
+    return path
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def markdown_table(rows: list[dict], columns: list[str] | None = None, floatfmt: str = "{:.4g}") -> str:
+    if not rows:
+        return "(no rows)"
+    columns = columns or list(rows[0].keys())
+
+    def fmt(v):
+        if isinstance(v, float):
+            return floatfmt.format(v)
+        return str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        lines.append("| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""Counter-based random numbers for the simulator's hot loop.
+
+Each replica gets two 32-bit key words from JAX's threefry, ``fold_in(PRNGKey(seed), replica_id)``,
+once per run. Each step mixes them with the step index into one 32-bit *step word* per replica
+(:func:`step_words`). Inside a step, the number for neuron ``i`` of stream ``k`` is
+``mix(word ^ c[k, i])`` where ``c[k, i] = lowbias32(i + k·2^24)`` is a trace-time constant and
+``mix`` is Wellons' ``triple32`` integer hash (a bijection of uint32 with very low avalanche bias).
+
+Why not ``jax.random`` per number: threefry costs ~60 integer ops per 32-bit word; this costs ~12,
+and random-number generation is the bottleneck of sparse Ising steps. The construction keeps the
+properties the engine needs: numbers depend only on ``(seed, replica_id, step, stream, neuron)``, so
+results do not depend on how many replicas run, how they are batched/sharded or how a run is
+chunked. Statistical checks are in ``tests/test_random.py``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_GOLDEN = np.uint32(0x9E3779B9)
+_STREAM_SHIFT = 24  # streams are 2^24 counters apart: n ≤ 16.7M neurons per stream
+
+
+def _u32(x):
+    return jnp.asarray(x, dtype=jnp.uint32)
+
+
+def lowbias32(x):
+    """Wellons' lowbias32 hash (bijective on uint32)."""
+    x = _u32(x)
+    x = x ^ (x >> 16)
+    x = x * jnp.uint32(0x7FEB352D)
+    x = x ^ (x >> 15)
+    x = x * jnp.uint32(0x846CA68B)
+    x = x ^ (x >> 16)
+    return x
+
+
+def triple32(x):
+    """Wellons' triple32 hash (bijective on uint32; lower bias than lowbias32)."""
+    x = _u32(x)
+    x = x ^ (x >> 17)
+    x = x * jnp.uint32(0xED5AD4BB)
+    x = x ^ (x >> 11)
+    x = x * jnp.uint32(0xAC4C1B51)
+    x = x ^ (x >> 15)
+    x = x * jnp.uint32(0x31848BAB)
+    x = x ^ (x >> 14)
+    return x
+
+
+def _lowbias32_np(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint32(16))
+        x = x * np.uint32(0x7FEB352D)
+        x = x ^ (x >> np.uint32(15))
+        x = x * np.uint32(0x846CA68B)
+        x = x ^ (x >> np.uint32(16))
+    return x
+
+
+def counters(n: int, stream: int = 0) -> np.ndarray:
+    """Per-neuron constants ``c[stream, i]`` (numpy uint32, so they fold into the compiled step)."""
+    if not 0 <= stream < 256:
+        raise ValueError(f"stream must be in 0..255, got {stream}")
+    if n > (1 << _STREAM_SHIFT):
+        raise ValueError(f"at most {1 << _STREAM_SHIFT} counters per stream, asked for {n}")
+    return _lowbias32_np(np.arange(n, dtype=np.uint32) + np.uint32(stream << _STREAM_SHIFT))
+
+
+def replica_keys(seed: int, replica_ids) -> jax.Array:
+    """``uint32[R, 2]`` key words of each replica: threefry ``fold_in(PRNGKey(seed), id)``."""
+    base = jax.random.PRNGKey(int(seed) & 0xFFFFFFFF)
+    ids = jnp.asarray(replica_ids, dtype=jnp.uint32)
+    return jax.vmap(lambda r: jax.random.fold_in(base, r))(ids).astype(jnp.uint32)
+
+
+def step_words(keys, step, salt: int = 0) -> jax.Array:
+    """One uint32 word per replica for step ``step`` (``keys``: ``uint32[R, 2]``).
+
+    ``salt`` separates non-step uses (initial states use ``salt=1``)."""
+    step = jnp.asarray(step).astype(jnp.uint32)
+    a = triple32(keys[..., 1] + step * _GOLDEN + jnp.uint32(salt) * jnp.uint32(0x632BE5AB))
+    return triple32(keys[..., 0] ^ a)
+
+
+def bits(word, c) -> jax.Array:
+    """Random uint32s ``mix(word ^ c)``; ``word`` and counters ``c`` broadcast against each other.
+
+    Typical use: ``bits(word[:, None], counters(n, k))`` → ``uint32[R, n]``.
+    """
+    return triple32(_u32(word) ^ _u32(c))
+
+
+def to_uniform(b, dtype=jnp.float32) -> jax.Array:
+    """uint32 → uniform in (0, 1) on the 2^-24 grid (the top 24 bits, offset by half a step so that
+    0 and 1 are never returned — log(u) is always finite)."""
+    return ((b >> 8).astype(dtype) + dtype(0.5)) * dtype(2.0**-24)
+
+
+def uniform(word, c, dtype=jnp.float32) -> jax.Array:
+    return to_uniform(bits(word, c), dtype)
+
+
+def to_normal(b1, b2, dtype=jnp.float32) -> jax.Array:
+    """Standard normals from two uint32 streams (Box–Muller, cosine branch)."""
+    u1 = to_uniform(b1, dtype)
+    u2 = to_uniform(b2, dtype)
+    return jnp.sqrt(dtype(-2.0) * jnp.log(u1)) * jnp.cos(dtype(2.0 * np.pi) * u2)
+
+
+def randint(b, n: int) -> jax.Array:
+    """Uniform integers in [0, n) from uint32s ``b`` (``n`` a Python int).
+
+    n ≤ 2^16: exact multiply-shift ``floor(b·n / 2^32)`` computed in 32-bit halves (bias < n/2^32).
+    Larger n: ``floor(u·n)`` from the top 24 bits (bias < n/2^24)."""
+    n = int(n)
+    if n <= 0:
+        raise ValueError(f"randint needs n > 0, got {n}")
+    if n <= 1 << 16:
+        nn = jnp.uint32(n)
+        hi = b >> 16
+        lo = b & jnp.uint32(0xFFFF)
+        return ((hi * nn + ((lo * nn) >> 16)) >> 16).astype(jnp.int32)
+    u = (b >> 8).astype(jnp.float32) * jnp.float32(2.0**-24)
+    return jnp.minimum((u * jnp.float32(n)).astype(jnp.int32), n - 1)
