@@ -174,5 +174,5 @@ def random_states(graph: PackedGraph, seed: int, replicas: int) -> jax.Array:
     keys = nsr.replica_keys(seed, np.arange(replicas))
     w = nsr.step_words(keys, 0, salt=1)
     b = nsr.bits(w[:, None], jnp.asarray(nsr.counters(graph.n_pad, stream=255)))
-    bit = (b >> 31) * (jnp.arange(graph.n_pad) < graph.n)
+    bit = jnp.where(jnp.arange(graph.n_pad) < graph.n, b >> 31, jnp.uint32(0))
     return pack_bits(bit)

@@ -121,7 +121,8 @@ def _generate(seed, n, npad, rb):
             ci = nsr.lowbias32(i)
             ri = nsr.triple32(K ^ ci)
             x = jnp.where(j[None, :] > i[:, None], ri[:, None] ^ c[None, :], r[None, :] ^ ci[:, None])
-            e = (nsr.triple32(x) >> 31) * ((i[:, None] != j[None, :]) & (i[:, None] < n) & (j[None, :] < n))
+            keep = (i[:, None] != j[None, :]) & (i[:, None] < n) & (j[None, :] < n)
+            e = jnp.where(keep, nsr.triple32(x) >> 31, jnp.uint32(0))
             e = e.reshape(rb, npad // 32, 32)
             return jnp.sum(e << jnp.arange(32, dtype=jnp.uint32), axis=-1, dtype=jnp.uint32)
 
