@@ -148,7 +148,8 @@ class Gibbs(AbstractModel):
         def sparse_update(f):
             # Compact the changed neurons of each replica (padding: index 0 with change 0).
             idx = jax.vmap(lambda c: jnp.nonzero(c, size=K, fill_value=0)[0])(changed)
-            dx = jnp.take_along_axis(d, idx, axis=1) * (jnp.arange(K)[None, :] < count[:, None])
+            live = (jnp.arange(K)[None, :] < count[:, None]).astype(jnp.float32)
+            dx = jnp.take_along_axis(d, idx, axis=1) * live
             return self.syn.add_columns(f, idx.astype(jnp.int32), dx)
 
         def dense_update(f):

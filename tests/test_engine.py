@@ -1,0 +1,131 @@
+"""The engine loop: determinism, chunking, checkpoints, recording, sharding, bad input."""
+
+import numpy as np
+import pytest
+
+import neurosim as ns
+from neurosim.models import Gibbs
+
+from conftest import random_ising
+
+
+def _problem():
+    return ns.MaxCut.from_graph(__import__("networkx").random_regular_graph(4, 60, seed=3))
+
+
+def _model(p, mode="sequential"):
+    return Gibbs(p, mode=mode, schedule=ns.schedules.Geometric.anneal(3.0, 0.1, 600))
+
+
+@pytest.mark.parametrize("mode", ["sequential", "synchronous"])
+def test_same_seed_same_result_and_different_seed_differs(mode):
+    p = _problem()
+    m = _model(p, mode)
+    a = ns.run(m, p, steps=600, replicas=4, seed=7)
+    b = ns.run(m, p, steps=600, replicas=4, seed=7)
+    c = ns.run(m, p, steps=600, replicas=4, seed=8)
+    np.testing.assert_array_equal(a.best_state, b.best_state)
+    np.testing.assert_array_equal(a.final_state, b.final_state)
+    assert not np.array_equal(a.final_state, c.final_state)
+
+
+@pytest.mark.parametrize("mode", ["sequential", "synchronous"])
+def test_chunked_equals_one_piece(mode):
+    p = _problem()
+    m = _model(p, mode)
+    save = ns.SaveAt(every=10, what=("energy", "state", "best_energy"), sum=("spikes",))
+    one = ns.run(m, p, steps=605, replicas=3, seed=1, save=save, best_every=5)
+    for chunk in (10, 50, 130):
+        part = ns.run(m, p, steps=605, replicas=3, seed=1, save=save, best_every=5, chunk=chunk)
+        np.testing.assert_array_equal(one.final_state, part.final_state)
+        np.testing.assert_array_equal(one.best_state, part.best_state)
+        for k in one.records:
+            np.testing.assert_array_equal(one.records[k], part.records[k])
+    np.testing.assert_array_equal(one.record_steps, np.arange(9, 605, 10))
+
+
+def test_replica_result_independent_of_batch():
+    p = _problem()
+    m = _model(p)
+    big = ns.run(m, p, steps=300, replicas=8, seed=5)
+    small = ns.run(m, p, steps=300, replica_ids=[2, 6], seed=5)
+    np.testing.assert_array_equal(big.final_state[[2, 6]], small.final_state)
+    np.testing.assert_array_equal(big.best_state[[2, 6]], small.best_state)
+
+
+def test_checkpoint_resume_equals_uninterrupted(tmp_path):
+    p = _problem()
+    m = _model(p)
+    save = ns.SaveAt(every=20, what=("energy",))
+    full = ns.run(m, p, steps=400, replicas=4, seed=2, save=save)
+    ck = tmp_path / "run.npz"
+    first = ns.run(m, p, steps=400, replicas=4, seed=2, save=save, chunk=100, checkpoint=str(ck), stop_after_chunks=2)
+    assert first.steps == 200 and ck.exists()
+    resumed = ns.run(m, p, steps=400, replicas=4, seed=2, save=save, chunk=100, checkpoint=str(ck))
+    assert resumed.resumed_from == 200
+    np.testing.assert_array_equal(full.final_state, resumed.final_state)
+    np.testing.assert_array_equal(full.best_state, resumed.best_state)
+    np.testing.assert_array_equal(full.records["energy"], resumed.records["energy"])
+    # A checkpoint of another run is refused, not mixed in.
+    with pytest.raises(ValueError, match="different run"):
+        ns.run(m, p, steps=400, replicas=4, seed=3, save=save, checkpoint=str(ck))
+
+
+def test_best_energy_is_exact_energy_of_best_state():
+    p = random_ising(12, seed=4)
+    m = Gibbs(p, mode="sequential", temperature=0.5)
+    r = ns.run(m, p, steps=500, replicas=5, seed=0, best_every=1, save=ns.SaveAt(every=1, what=("energy",)))
+    np.testing.assert_allclose(r.best_energy, p.energy(r.best_state))
+    # best_every=1: the captured best is the minimum of the recorded trajectory.
+    np.testing.assert_allclose(r.best_energy, r.records["energy"].min(axis=0), rtol=1e-5, atol=1e-4)
+
+
+def test_recorded_energy_matches_host_energy_of_recorded_state():
+    p = random_ising(15, seed=1)
+    for mode in ("sequential", "synchronous"):
+        m = Gibbs(p, mode=mode, temperature=1.0)
+        r = ns.run(m, p, steps=200, replicas=3, seed=0, save=ns.SaveAt(every=7, what=("energy", "state")))
+        np.testing.assert_allclose(r.records["energy"], p.energy(r.records["state"]), rtol=1e-5, atol=1e-4)
+
+
+def test_record_memory_refused_with_number():
+    p = _problem()
+    m = _model(p)
+    with pytest.raises(MemoryError, match="bytes"):
+        ns.run(m, p, steps=10_000, replicas=4, save=ns.SaveAt(every=1, what=("state",), max_bytes=1000))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(steps=0), "steps"),
+        (dict(steps=-5), "steps"),
+        (dict(steps=10, replicas=0), "replicas"),
+        (dict(steps=10, replicas=-2), "replicas"),
+        (dict(steps=10, save=ns.SaveAt(what=("nonsense",))), "nonsense"),
+        (dict(steps=10, init=np.zeros(60)), "values"),
+    ],
+)
+def test_bad_run_arguments(kwargs, match):
+    p = _problem()
+    with pytest.raises(ValueError, match=match):
+        ns.run(_model(p), p, **kwargs)
+
+
+def test_unknown_saveat_every():
+    with pytest.raises(ValueError, match="every"):
+        ns.SaveAt(every=0)
+
+
+def test_problem_size_mismatch():
+    p = _problem()
+    with pytest.raises(ValueError, match="n=60"):
+        ns.run(_model(p), random_ising(5), steps=10)
+
+
+def test_user_record_function():
+    p = _problem()
+    m = _model(p)
+    fn = lambda state, outs: (state.s > 0).sum(axis=-1)  # noqa: E731 - magnetisation count per replica
+    r = ns.run(m, p, steps=100, replicas=2, save=ns.SaveAt(every=10, what=("state",), fn=fn))
+    np.testing.assert_array_equal(r.records["fn"], (r.records["state"] > 0).sum(axis=-1))
