@@ -73,7 +73,7 @@ def unpack_bits(w, n: int | None = None) -> jax.Array:
     return b if n is None else b[..., :n]
 
 
-def from_adjacency(adj, *, block: int = 256) -> PackedGraph:
+def from_adjacency(adj, *, block: int = 128) -> PackedGraph:
     """Pack a dense 0/1 symmetric adjacency matrix (numpy, zero diagonal)."""
     adj = np.asarray(adj)
     n = adj.shape[0]
@@ -117,7 +117,7 @@ def cut_values(graph: PackedGraph, X) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- sweeps
 @functools.partial(jax.jit, static_argnames=("block",), donate_argnames=("X",))
-def sweep(graph: PackedGraph, X, words, T, *, block: int = 256):
+def sweep(graph: PackedGraph, X, words, T, *, block: int = 128):
     """One sequential Metropolis sweep over all neurons for every replica.
 
     ``X``: uint32 (R, n_pad/32) packed states; ``words``: uint32 (R,) this sweep's random word per

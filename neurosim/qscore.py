@@ -94,7 +94,7 @@ def edges_reference(seed: int, n: int) -> np.ndarray:
     return np.stack([i[keep], j[keep]], axis=1)
 
 
-def qscore_graph(seed: int, n: int, *, block: int = 256, rows_per_chunk: int = 128) -> PackedGraph:
+def qscore_graph(seed: int, n: int, *, block: int = 128, rows_per_chunk: int = 128) -> PackedGraph:
     """Generate the instance ``(seed, n)`` directly as packed bits on the device (n²/8 bytes)."""
     seed = _check_seed(seed)
     if n < 2:
@@ -157,7 +157,7 @@ def anneal(
     t_start: float = 1.0,
     t_end: float = 0.05,
     greedy_sweeps: int = 8,
-    block: int = 256,
+    block: int = 128,
 ) -> dict:
     """Anneal ``replicas`` random partitions of ``graph``; returns the best cut and its partition.
 
@@ -242,7 +242,7 @@ def run_qscore(
     seed0: int = 0,
     save: str | None = None,
     log=None,
-    block: int = 256,
+    block: int = 128,
 ) -> dict:
     """Measure β(N) for each size (``instances`` seeds each) and the Q-score. Instance k of size N
     has seed ``seed0 + k`` (the same seed for every N: the rule mixes N in through the vertex range)."""

@@ -7,4 +7,6 @@ Each entry maps a benchmark name to the module implementing it. A module defines
 
 BENCHES: dict[str, str] = {
     "throughput": "neurosim.bench._throughput",
+    "suite": "neurosim.bench._suite",
+    "qscore": "neurosim.bench._qscore",
 }
