@@ -190,6 +190,16 @@ def _make_segment(static_model, save: SaveAt, *, n_rec: int, stride: int, block:
     return jax.jit(segment, donate_argnums=(1,))
 
 
+def _problem_native(problem, states, model_native: str):
+    """``states`` (model-native ±1 or 0/1) converted to the problem's native variables."""
+    from ._problems import QUBO
+
+    native = getattr(problem, "native", "qubo" if isinstance(problem, QUBO) else "ising")
+    if native == model_native:
+        return states
+    return ((states + 1) // 2).astype(np.int8) if native == "qubo" else (2 * states.astype(np.int8) - 1).astype(np.int8)
+
+
 def _device_name(devices) -> str:
     devs = list(devices) if devices is not None else jax.devices()[:1]
     d = devs[0]
@@ -413,11 +423,13 @@ def run(
     best_state = np.asarray(jax.device_get(carry.best_s))
     final_state = np.asarray(jax.device_get(model.read(carry.state)))
     finished = t_done == steps
-    best_energy = np.asarray(problem.energy(best_state), dtype=np.float64)
+    # Evaluate in the problem's own variables (a QUBO-native model may solve an Ising-native problem).
+    eval_state = _problem_native(problem, best_state, model.native)
+    best_energy = np.asarray(problem.energy(eval_state), dtype=np.float64)
     # Replicas that never captured (only possible in a stopped run) report +inf.
     never = ~np.isfinite(np.asarray(jax.device_get(carry.best_e)))
     best_energy = np.where(never, np.inf, best_energy)
-    report = problem.report(best_state) if hasattr(problem, "report") else {}
+    report = problem.report(eval_state) if hasattr(problem, "report") else {}
     params = model.describe()
     hw = getattr(model, "hardware", None)
     return RunResult(
