@@ -1,0 +1,372 @@
+"""NeuroSA: ON–OFF integrate-and-fire neuron pairs with a Fowler–Nordheim annealer (SPEC §4.3).
+
+Chen et al., "ON-OFF neuromorphic ISING machines using Fowler-Nordheim annealers", Nature
+Communications 16, 3086 (2025); algorithm as in the authors' CPU code (github.com/czihao/neurosa).
+
+Each spin ``s_p ∈ {±1}`` is a pair of neurons, ON and OFF, sharing the membrane potential (local
+field) ``u_p = Σ_j A_pj s_j + b_p`` with ``A = 2J``, ``b = 2h`` (for Max-Cut ``A = -w``), so that the
+gain of flipping ``p`` is ``g_p = -s_p u_p = -ΔH_p`` (the change of the cut, for Max-Cut). The pair
+fires — the ON neuron if ``s_p = -1`` (``s_p ← +1``), the OFF neuron if ``s_p = +1`` (``s_p ← -1``),
+reset by subtraction, i.e. the spin flips — when the gain beats a noisy threshold::
+
+    g_p > μ_p,n = T_n · ln(B·U + ε),   U ~ Uniform(0, 1) fresh per test,
+    T_n = T0 / ln(1 + t_n / C),  t_n = t0 + n·δ        (Fowler–Nordheim annealer)
+
+with the published constants C = 8e4, T0 = 0.3125, t0 = 1, δ = 2e-3, B = 2.5, ε = 1e-6 for every graph
+(1e8 iterations). The test is evaluated without a logarithm, ``B·U < e^{g/T} − ε`` (equivalent), so the
+firing probability is ``min(1, max(0, (e^{g/T} − ε)/B))``.
+
+Asynchrony (one flip per iteration), both as in the paper:
+
+* ``mode="random_scan"`` (default; the authors' CPU code): each iteration tests one pair.
+  ``sites="shared"`` (default, fast): the tested pair is the same in every replica at a given
+  iteration, drawn from ``(site_seed, step)`` only. Each replica on its own is exactly the authors'
+  chain (sites i.i.d. uniform, independent of that replica's noise), but replicas are correlated
+  through the common site sequence. This lets a step gather whole rows of the (n, R) spin array (the
+  replica axis is minor), which is what makes it fast. ``sites="independent"``: every replica draws
+  its own site from its own random stream (fully independent replicas, slower: per-element gathers).
+* ``mode="arbiter"`` (the paper's clocked hardware): every pair tests in parallel, one of the pairs
+  that would fire is chosen uniformly (by the arbiter) and only it flips; ``active`` counts the pairs
+  above threshold.
+
+Noise ablations (``noise=``): ``"exponential"`` (the published ``ln(B·U + ε)``), ``"gaussian"`` and
+``"uniform"`` — the latter two with the same mean (``ln B − 1``) and variance (1) as ``ln(B·U)``.
+Schedule ablations (``schedule=``): ``"fn"`` (default), ``"inverse"`` (``1/t``) and ``"exp"``
+(``e^{-t}``); the ablations start and end at the FN annealer's temperatures at step 0 and step
+``horizon``. Any :class:`neurosim.schedules.AbstractSchedule` is accepted too.
+
+Performance notes (measured, see docs/neurosa.md): the state is laid out (n, R), replica axis minor;
+the field of the pair tested at the *next* step is prefetched at the end of each step, after the spin
+write, so that no read of the old spin array remains to force XLA to copy it (a full copy per step
+otherwise); the neighbour sum runs over the row in unrolled chunks of fixed width, so a step costs
+``O(degree)`` rows, not ``O(max degree)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from neurosim import random as nsr
+from neurosim._model import AbstractModel
+from neurosim._synapses import ell_arrays
+from neurosim.schedules import AbstractSchedule, Exponential, FowlerNordheim, InverseTime
+
+# random streams (counter offsets) of this model
+_S_TEST = 0  # U of the threshold test
+_S_TEST2 = 1  # second uniform (Gaussian noise)
+_S_SITE = 2  # independent site of the next step
+_S_PICK = 3  # arbiter pick
+_S_ACTIVE = 4  # noise of the on-demand "active" count (random scan)
+
+_NOISES = ("exponential", "gaussian", "uniform")
+_MODES = ("random_scan", "arbiter")
+_SITES = ("shared", "independent")
+_SCHEDULES = ("fn", "inverse", "exp")
+
+
+class ScanState(NamedTuple):
+    """Random-scan state. Replica axis last in every array of ndim ≥ 1."""
+
+    s: jax.Array  # int8 (n, R)
+    energy: jax.Array  # float32 (R,)
+    site: jax.Array  # int32 () shared, or (R,) independent: the pair tested at the next step
+    row: jax.Array  # int8 (R,): s[site]
+    u: jax.Array  # float32 (R,): field of s[site]
+
+
+class ArbiterState(NamedTuple):
+    s: jax.Array  # int8 (n, R)
+    u: jax.Array  # float32 (n, R): fields A s + b
+    energy: jax.Array  # float32 (R,)
+
+
+def _check_positive(name, value):
+    if not (isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+class NeuroSA(AbstractModel):
+    nb: jax.Array  # int32 (n, K): neighbour indices, padded with the row's own index
+    w: jax.Array  # float32 (n, K): A = 2J weights, 0 on padding
+    nchunks: jax.Array  # int32 (n,): chunks of width `chunk` holding the row's neighbours
+    b: jax.Array  # float32 (n,): 2h
+    site_key: jax.Array  # uint32 (2,): key of the shared site sequence
+    schedule: AbstractSchedule
+    offset: float = eqx.field(static=True)
+    B: float = eqx.field(static=True)
+    eps: float = eqx.field(static=True)
+    noise: str = eqx.field(static=True)
+    mode: str = eqx.field(static=True)
+    sites: str = eqx.field(static=True)
+    site_seed: int = eqx.field(static=True)
+    chunk: int = eqx.field(static=True)
+    _n: int = eqx.field(static=True)
+
+    native = "ising"
+    state_replica_axis = -1
+    observables = ("on_spikes", "off_spikes", "spikes", "event", "site", "threshold", "temperature", "active")
+
+    def __init__(
+        self,
+        problem,
+        *,
+        mode: str = "random_scan",
+        noise: str = "exponential",
+        schedule: str | AbstractSchedule = "fn",
+        T0: float = 0.3125,
+        C: float = 8e4,
+        t0: float = 1.0,
+        delta: float = 2e-3,
+        B: float = 2.5,
+        eps: float = 1e-6,
+        horizon: int = 100_000_000,
+        sites: str = "shared",
+        site_seed: int = 0,
+        chunk: int | None = None,
+        hardware=None,
+    ):
+        if hardware is not None:
+            raise ValueError("NeuroSA has no hardware profile in neurosim (hardware must be None)")
+        if mode not in _MODES:
+            raise ValueError(f"NeuroSA mode must be one of {_MODES}, got {mode!r}")
+        if noise not in _NOISES:
+            raise ValueError(f"NeuroSA noise must be one of {_NOISES}, got {noise!r}")
+        if sites not in _SITES:
+            raise ValueError(f"NeuroSA sites must be one of {_SITES}, got {sites!r}")
+        T0, C, t0, B = (_check_positive(k, v) for k, v in (("T0", T0), ("C", C), ("t0", t0), ("B", B)))
+        delta = _check_positive("delta", delta)
+        if not (isinstance(eps, (int, float)) and 0 <= eps < 1):
+            raise ValueError(f"eps must be a number in [0, 1), got {eps!r}")
+        if not (isinstance(horizon, (int, np.integer)) and horizon >= 1):
+            raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+        if not isinstance(site_seed, (int, np.integer)):
+            raise ValueError(f"site_seed must be an integer, got {site_seed!r}")
+
+        fn = FowlerNordheim(T0=T0, C=C, t0=t0, delta=delta)
+        if isinstance(schedule, AbstractSchedule):
+            self.schedule = schedule
+        elif schedule == "fn":
+            self.schedule = fn
+        elif schedule in ("inverse", "exp"):
+            t_start = float(fn(jnp.int32(0)))
+            t_end = float(T0 / math.log1p((t0 + (horizon - 1) * delta) / C))
+            cls = InverseTime if schedule == "inverse" else Exponential
+            self.schedule = cls.anneal(t_start, t_end, int(horizon))
+        else:
+            raise ValueError(f"NeuroSA schedule must be one of {_SCHEDULES} or a neurosim schedule, got {schedule!r}")
+
+        ising = problem.to_ising()
+        n = ising.n
+        self._n = n
+        A = ising.J.scaled(2.0)
+        deg = A.degrees() if A.nnz else np.zeros(n, dtype=np.int64)
+        if chunk is None:
+            # Unrolled chunk width: the power of two ≥ the mean degree, in [8, 64] (measured: a
+            # chunk costs a loop iteration of fixed overhead; padding costs one row read per slot).
+            chunk = int(min(64, max(8, 1 << int(math.ceil(math.log2(max(1.0, float(deg.mean()) if n else 1.0)))))))
+        if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
+            raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+        self.chunk = int(chunk)
+        kmax = int(deg.max(initial=0))
+        K = max(self.chunk, -(-kmax // self.chunk) * self.chunk)
+        idx, w = ell_arrays(A, np.float32, fan_in=K)
+        self.nb = jnp.asarray(idx, dtype=jnp.int32)
+        self.w = jnp.asarray(w, dtype=jnp.float32)
+        self.nchunks = jnp.asarray(-(-deg // self.chunk), dtype=jnp.int32)
+        self.b = jnp.asarray(2.0 * ising.h, dtype=jnp.float32)
+        self.offset = float(ising.offset)
+        self.B, self.eps = B, float(eps)
+        self.noise, self.mode, self.sites = noise, mode, sites
+        self.site_seed = int(site_seed)
+        self.site_key = nsr.replica_keys(self.site_seed, np.array([0xFFFFFFFF], dtype=np.uint32))[0]
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @property
+    def default_best_every(self) -> int:
+        # A capture transposes the (n, R) spins; a random-scan step costs O(degree) per replica.
+        return 1 if self.mode == "arbiter" else max(1, self._n)
+
+    def describe(self) -> dict:
+        out = super().describe()
+        out["schedule"] = type(self.schedule).__name__
+        out.update({k: float(v) for k, v in self.schedule.__dict__.items() if hasattr(v, "shape") and v.shape == ()})
+        return out
+
+    # ------------------------------------------------------------------ helpers
+    def _full_field(self, s):
+        """``A s + b`` for the whole (n, R) spin array."""
+        g = jnp.take(s, self.nb, axis=0).astype(jnp.float32)  # (n, K, R)
+        return jnp.einsum("nk,nkr->nr", self.w, g) + self.b[:, None]
+
+    def _site_field(self, s, i):
+        """Field of pair ``i`` (int32 scalar: shared; (R,): one per replica) in every replica."""
+        R = s.shape[1]
+        c = self.chunk
+        nb_i = jnp.take(self.nb, i, axis=0)  # (K,) or (R, K)
+        w_i = jnp.take(self.w, i, axis=0)
+        nck = jnp.take(self.nchunks, i, axis=0)
+        shared = jnp.ndim(i) == 0
+        cols = jnp.arange(R)
+
+        def body(q, acc):
+            for k in range(c):
+                j = q * c + k
+                if shared:
+                    row = jax.lax.dynamic_index_in_dim(s, nb_i[j], 0, keepdims=False)
+                    acc = acc + w_i[j] * row.astype(jnp.float32)
+                else:
+                    jj = jax.lax.dynamic_index_in_dim(nb_i, j, 1, keepdims=False)  # (R,)
+                    ww = jax.lax.dynamic_index_in_dim(w_i, j, 1, keepdims=False)
+                    acc = acc + ww * s[jj, cols].astype(jnp.float32)
+            return acc
+
+        n_iter = nck if shared else jnp.max(nck)
+        acc = jax.lax.fori_loop(0, n_iter, body, jnp.zeros((R,), jnp.float32))
+        return acc + jnp.take(self.b, i)
+
+    def _next_site(self, t_next, key):
+        if self.sites == "shared":
+            word = nsr.step_words(self.site_key, t_next)
+            return nsr.randint(nsr.bits(word, np.uint32(0)), self._n)
+        return nsr.randint(nsr.bits(key, nsr.counters(1, _S_SITE)[0]), self._n)
+
+    def _prefetch(self, s, t_next, key):
+        i = self._next_site(t_next, key)
+        if self.sites == "shared":
+            row = jax.lax.dynamic_index_in_dim(s, i, 0, keepdims=False)
+        else:
+            row = s[i, jnp.arange(s.shape[1])]
+        return i, row, self._site_field(s, i)
+
+    def _fires(self, gain, T, key, c):
+        """Threshold test for gains ``gain`` (any shape broadcasting with counters ``c``)."""
+        b1 = nsr.bits(key, c)
+        if self.noise == "exponential":
+            # g > T ln(B U + ε)  ⇔  B U < e^{g/T} − ε   (no logarithm per test)
+            return nsr.to_uniform(b1) * self.B < jnp.exp(gain / T) - self.eps
+        return gain > self._threshold(T, key, c, b1)
+
+    def _threshold(self, T, key, c, b1=None):
+        b1 = nsr.bits(key, c) if b1 is None else b1
+        if self.noise == "exponential":
+            return T * jnp.log(nsr.to_uniform(b1) * self.B + self.eps)
+        mean = math.log(self.B) - 1.0  # moments of ln(B U): mean ln B − 1, variance 1
+        if self.noise == "gaussian":
+            z = nsr.to_normal(b1, nsr.bits(key, c ^ np.uint32(0x9E3779B9)))
+            return T * (mean + z)
+        return T * (mean + math.sqrt(12.0) * (nsr.to_uniform(b1) - 0.5))
+
+    # ------------------------------------------------------------------ state
+    def init(self, states, *, key):
+        s = self.random_states(key) if states is None else jnp.asarray(states, jnp.int8)
+        s = s.T  # (n, R)
+        u = self._full_field(s)
+        sf = s.astype(jnp.float32)
+        energy = -0.25 * jnp.sum(sf * (u + self.b[:, None]), axis=0) + self.offset
+        if self.mode == "arbiter":
+            return ArbiterState(s, u, energy)
+        i, row, ui = self._prefetch(s, jnp.int32(0), nsr.bits(key, np.uint32(0x5A5A5A5A)))
+        return ScanState(s, energy, i, row, ui)
+
+    def read(self, state):
+        return state.s.T
+
+    # ------------------------------------------------------------------ dynamics
+    def step(self, state, t, *, key):
+        T = self.schedule(t)
+        if self.mode == "arbiter":
+            return self._step_arbiter(state, t, T, key)
+        return self._step_scan(state, t, T, key)
+
+    def _step_scan(self, state, t, T, key):
+        s, energy, i, row, u = state
+        R = s.shape[1]
+        c = nsr.counters(1, _S_TEST)[0]
+        gain = -row.astype(jnp.float32) * u
+        fire = self._fires(gain, T, key, c)
+        new = jnp.where(fire, -row, row)
+        if self.sites == "shared":
+            s = jax.lax.dynamic_update_index_in_dim(s, new, i, 0)
+        else:
+            s = s.at[i, jnp.arange(R)].set(new)
+        energy = energy - jnp.where(fire, gain, 0.0)
+        # All reads of s below come after the write (see the module notes).
+        i_next, row_next, u_next = self._prefetch(s, t + 1, key)
+
+        ii = jnp.broadcast_to(i, (R,))
+        on = (fire & (row < 0)).astype(jnp.int8)
+        off = (fire & (row > 0)).astype(jnp.int8)
+
+        def onehot(v):
+            return jnp.where(jnp.arange(self._n)[None, :] == ii[:, None], v[:, None], jnp.int8(0))
+
+        def active():
+            # pairs that would fire if tested now, each with its own fresh noise
+            sf = s.astype(jnp.float32)
+            g_all = -sf * self._full_field(s)
+            return jnp.sum(self._fires(g_all, T, key[None, :], nsr.counters(self._n, _S_ACTIVE)[:, None]), axis=0, dtype=jnp.int32)
+
+        outs = {
+            "energy": energy,
+            "temperature": T,
+            "threshold": self._threshold(T, key, c),
+            "site": ii,
+            "event": on - off,
+            "on_spikes": onehot(on),
+            "off_spikes": onehot(off),
+            "spikes": onehot(on + off),
+            "active": active(),
+        }
+        return ScanState(s, energy, i_next, row_next, u_next), outs
+
+    def _step_arbiter(self, state, t, T, key):
+        s, u, energy = state
+        n, R = s.shape
+        cols = jnp.arange(R)
+        c = nsr.counters(n, _S_TEST)[:, None]
+        gain = -s.astype(jnp.float32) * u  # (n, R)
+        fire = self._fires(gain, T, key[None, :], c)
+        count = jnp.sum(fire, axis=0, dtype=jnp.int32)  # (R,)
+        # the arbiter: the k-th firing pair, k uniform in [0, count)
+        upick = nsr.uniform(key, nsr.counters(1, _S_PICK)[0])
+        k = jnp.minimum((upick * count.astype(jnp.float32)).astype(jnp.int32), jnp.maximum(count - 1, 0))
+        csum = jnp.cumsum(fire.astype(jnp.int32), axis=0)
+        j = jnp.argmax(csum > k[None, :], axis=0).astype(jnp.int32)  # (R,)
+        has = count > 0
+        sj = s[j, cols]
+        gj = gain[j, cols]
+        new = jnp.where(has, -sj, sj)
+        d = (new - sj).astype(jnp.float32)  # 0 or ±2
+        s = s.at[j, cols].set(new)
+        nbj = jnp.take(self.nb, j, axis=0)  # (R, K)
+        wj = jnp.take(self.w, j, axis=0)
+        u = u.at[nbj, cols[:, None]].add(wj * d[:, None])
+        energy = energy - jnp.where(has, gj, 0.0)
+        on = (has & (sj < 0)).astype(jnp.int8)
+        off = (has & (sj > 0)).astype(jnp.int8)
+
+        def onehot(v):
+            return jnp.where(jnp.arange(n)[None, :] == j[:, None], v[:, None], jnp.int8(0))
+
+        outs = {
+            "energy": energy,
+            "temperature": T,
+            "threshold": self._threshold(T, key[None, :], c).T,
+            "site": j,
+            "event": on - off,
+            "on_spikes": onehot(on),
+            "off_spikes": onehot(off),
+            "spikes": onehot(on + off),
+            "active": count,
+        }
+        return ArbiterState(s, u, energy), outs
