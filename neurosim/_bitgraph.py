@@ -24,6 +24,7 @@ come from :mod:`neurosim.random`, keyed by (seed, replica, sweep, neuron).
 from __future__ import annotations
 
 import functools
+import math
 
 import equinox as eqx
 import jax
@@ -100,7 +101,7 @@ def cut_counts(graph: PackedGraph, X) -> jax.Array:
         return jnp.where(xb == 1, deg[None] - same, same)
 
     npad = graph.n_pad
-    rb = min(npad, 256)
+    rb = math.gcd(npad, 256)
     xbits = unpack_bits(X).astype(jnp.int32)  # (R, npad)
     rows = graph.bits.reshape(npad // rb, rb, -1)
     deg = graph.deg.reshape(npad // rb, rb)
