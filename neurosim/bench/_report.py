@@ -86,6 +86,8 @@ def record_section(name: str, markdown: str, data, *, docs_dir: str | None = Non
     Returns the path of the markdown file."""
     docs_dir = docs_dir or default_docs_dir()
     env = env or environment()
+    if variant is None and env.get("platform", "cpu") != "cpu":
+        variant = env["platform"]  # GPU/TPU figures sit next to the CPU ones instead of replacing them
     key = name if variant is None else f"{name}/{variant}"
     os.makedirs(os.path.join(docs_dir, "benchmarks"), exist_ok=True)
     json_name = key.replace("/", "-")
