@@ -9,4 +9,5 @@ BENCHES: dict[str, str] = {
     "throughput": "neurosim.bench._throughput",
     "suite": "neurosim.bench._suite",
     "qscore": "neurosim.bench._qscore",
+    "neurosa": "neurosim.bench._neurosa",
 }
