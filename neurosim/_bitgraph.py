@@ -173,7 +173,11 @@ def sweep(graph: PackedGraph, X, words, T, *, block: int = 128):
 def random_states(graph: PackedGraph, seed: int, replicas: int) -> jax.Array:
     """Uniformly random packed states (padding bits zero), from (seed, replica) only."""
     keys = nsr.replica_keys(seed, np.arange(replicas))
-    w = nsr.step_words(keys, 0, salt=1)
-    b = nsr.bits(w[:, None], jnp.asarray(nsr.counters(graph.n_pad, stream=255)))
-    bit = jnp.where(jnp.arange(graph.n_pad) < graph.n, b >> 31, jnp.uint32(0))
+    return _random_states(nsr.step_words(keys, 0, salt=1), graph.n, graph.n_pad)
+
+
+@functools.partial(jax.jit, static_argnames=("n", "npad"))
+def _random_states(words, n, npad):
+    b = nsr.bits(words[:, None], jnp.asarray(nsr.counters(npad, stream=255)))
+    bit = jnp.where(jnp.arange(npad) < n, b >> 31, jnp.uint32(0))
     return pack_bits(bit)

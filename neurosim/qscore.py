@@ -178,33 +178,36 @@ def anneal(
     keys = nsr.replica_keys(seed, np.arange(replicas))
     X = random_states(graph, seed, replicas)
     cut = cut_values(graph, X)  # int64 (R,)
+    t_init = time.perf_counter() - start
     words0 = nsr.step_words(keys, 0)
     compiled = sweep.lower(graph, X, words0, jnp.float32(0), block=block).compile()
-    t_compile = time.perf_counter() - start
+    t_compile = time.perf_counter() - start - t_init
+    times = []
 
     def one(k, T):
         nonlocal X, cut
+        t0 = time.perf_counter()
         X, gain, flips = compiled(graph, X, nsr.step_words(keys, k), jnp.float32(T))
         cut = cut + np.asarray(gain, np.int64)
-        return int(np.asarray(flips).sum())
+        flips = int(np.asarray(flips).sum())
+        times.append(time.perf_counter() - t0)
+        return flips
 
-    done, tau = 0, None
+    def tau():  # typical sweep time (median: one slow sweep on a shared machine must not end the run)
+        return float(np.median(times)) if times else None
+
+    done = 0
     for k in range(sweeps):
-        if tau is not None and time_limit is not None:
-            if time.perf_counter() - start + (1 + greedy_sweeps) * tau > time_limit:
-                break
+        if times and time_limit is not None and time.perf_counter() - start + (1 + greedy_sweeps) * tau() > time_limit:
+            break
         T = (t_start + (t_end - t_start) * k / max(1, sweeps - 1)) * scale
-        t0 = time.perf_counter()
         one(k, T)
-        tau = time.perf_counter() - t0 if tau is None else max(0.5 * tau, min(2 * tau, time.perf_counter() - t0))
         done += 1
     greedy = 0
     for k in range(greedy_sweeps):
-        if greedy and time_limit is not None and tau is not None and time.perf_counter() - start + tau > time_limit:
+        if greedy and time_limit is not None and time.perf_counter() - start + tau() > time_limit:
             break
-        t0 = time.perf_counter()
         flips = one(sweeps + k, 0.0)
-        tau = time.perf_counter() - t0
         greedy += 1
         if flips == 0:
             break
@@ -220,9 +223,11 @@ def anneal(
         "partition": part,
         "time_s": elapsed,
         "compile_s": t_compile,
+        "init_s": t_init,
         "sweeps": done,
         "greedy_sweeps": greedy,
-        "sweep_s": tau,
+        "sweep_s": tau(),
+        "sweep_max_s": max(times) if times else None,
     }
 
 
@@ -268,6 +273,8 @@ def run_qscore(
                 "beta": b,
                 "time_s": out["time_s"],
                 "compile_s": out["compile_s"],
+                "sweep_s": out["sweep_s"],
+                "sweep_max_s": out["sweep_max_s"],
                 "generate_s": gen_s,
                 "sweeps": out["sweeps"],
                 "greedy_sweeps": out["greedy_sweeps"],
@@ -278,7 +285,7 @@ def run_qscore(
                 _save_instance(save, n, seed, out["partition"], row)
             if log:
                 log(f"N={n} seed={seed}: cut={out['cut']} β={b:.3f} time={out['time_s']:.1f}s "
-                    f"(gen {gen_s:.1f}s, {out['sweeps']}+{out['greedy_sweeps']} sweeps) peak={peak_memory_bytes() / 2**30:.2f} GiB")
+                    f"(gen {gen_s:.1f}s, compile {out['compile_s']:.1f}s, {out['sweeps']}+{out['greedy_sweeps']} sweeps of {out['sweep_s']:.3f}s, max {out['sweep_max_s']:.2f}s) peak={peak_memory_bytes() / 2**30:.2f} GiB")
             del g
         results.append({"n": n, "beta": float(np.mean([r["beta"] for r in rows])), "instances": rows})
     passing = [r["n"] for r in results if r["beta"] > BETA_THRESHOLD]
