@@ -256,6 +256,10 @@ def run_qscore(
         raise ValueError(f"sizes must be integers ≥ 2, got {sizes}")
     if instances < 1:
         raise ValueError(f"instances must be ≥ 1, got {instances}")
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be > 0, got {time_limit}")
+    if sweeps < 0 or replicas < 1:
+        raise ValueError(f"need sweeps ≥ 0 and replicas ≥ 1, got sweeps={sweeps}, replicas={replicas}")
     results = []
     for n in sorted(sizes):
         rows = []
