@@ -164,7 +164,7 @@ class SA(AbstractModel):
             self.quantization = qz
             self.scale = qz.scale
             wdtype = jnp.dtype(f"int{8 if hardware.weight_bits <= 8 else 16}")
-            self.syn = synapses(qz.W, format=synapse_format, dtype=wdtype)
+            self.syn = synapses(qz.W, format=_format(synapse_format, n), dtype=wdtype)
             self.q = jnp.asarray(qz.bias, dtype=jnp.int32)
             self.anneal, self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = _integer_annealer(
                 schedule, hardware, self.scale
@@ -174,11 +174,11 @@ class SA(AbstractModel):
                 hardware.map(W)
             self.quantization = None
             self.scale = 1.0
-            self.syn = synapses(W, format=synapse_format, dtype=jnp.float32)
+            self.syn = synapses(W, format=_format(synapse_format, n), dtype=jnp.float32)
             self.q = jnp.asarray(qubo.q, dtype=jnp.float32)
             self.anneal, self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = "float", 0, 0, 0, 1
         # Event-driven field update for up to max_events flips per replica and step.
-        self.max_events = int(max_events) if max_events is not None else max(1, min(n, 32))
+        self.max_events = int(max_events) if max_events is not None else max(1, min(n, 64))
         if self.max_events < 1:
             raise ValueError(f"max_events must be ≥ 1, got {max_events!r}")
 
@@ -297,18 +297,37 @@ class SA(AbstractModel):
         return SAState(x_new, z, refract, temp, overflow, e), out
 
     def _update_field(self, z, x_new, flip, dx):
-        count = jnp.sum(flip, axis=-1)
-        K = self.max_events
+        """z += W·dx, event-driven: compact the flipped neurons of each replica into a list of
+        K ∈ {8, max_events} entries (the smallest that holds every replica's flips) and send only
+        those; a step with more flips than max_events does one full product instead."""
+        count = jnp.max(jnp.sum(flip, axis=-1))
+        levels = sorted({min(8, self.max_events), self.max_events})
 
-        def sparse_update(z):
-            idx = jax.vmap(lambda c: jnp.nonzero(c, size=K, fill_value=0)[0])(flip)
-            d = jnp.take_along_axis(dx, idx, axis=1) * (jnp.arange(K)[None, :] < count[:, None]).astype(dx.dtype)
-            return self.syn.add_columns(z, idx.astype(jnp.int32), d).astype(z.dtype)
+        def sparse_update(K):
+            def f(z):
+                idx = jax.vmap(lambda c: jnp.nonzero(c, size=K, fill_value=0)[0])(flip)
+                valid = jnp.take_along_axis(flip, idx, axis=1)  # padding entries read a non-flipped slot or repeat idx 0
+                first = jnp.arange(K)[None, :] < jnp.sum(flip, axis=-1)[:, None]
+                d = jnp.take_along_axis(dx, idx, axis=1) * (valid & first).astype(dx.dtype)
+                return self.syn.add_columns(z, idx.astype(jnp.int32), d).astype(z.dtype)
+
+            return f
 
         def dense_update(z):
             return self.syn.field(x_new.astype(z.dtype)).astype(z.dtype)
 
-        return jax.lax.cond(jnp.max(count) <= K, sparse_update, dense_update, z)
+        branches = [sparse_update(K) for K in levels] + [dense_update]
+        which = jnp.sum(count > jnp.asarray(levels, jnp.int32)).astype(jnp.int32)
+        return jax.lax.switch(which, branches, z)
+
+
+def _format(fmt: str, n: int) -> str:
+    """'auto' → dense up to n = 4096 (≤ 64 MB of float32 weights): the event-driven update then
+    gathers K weight rows, which on CPU is several times faster than ELL's scatter-add (measured
+    on G1, docs/loihi2.md); sparse formats above."""
+    if fmt == "auto" and n <= 4096:
+        return "dense"
+    return fmt
 
 
 def _integer_annealer(schedule, hw, scale):
