@@ -142,7 +142,7 @@ def pca_trajectory_3d(scores, times=None, *, explained=None, title: str | None =
     ax = fig.add_subplot(projection="3d")
     ax.plot(X[:, 0], X[:, 1], X[:, 2], color="0.75", lw=0.5)
     sc = ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=t, cmap=cmap, s=6)
-    fig.colorbar(sc, ax=ax, shrink=0.6, label="iteration")
+    fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.12, label="iteration")
     names = [f"PC{k + 1}" + ("" if explained is None else f" ({100 * explained[k]:.0f} %)") for k in range(3)]
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
