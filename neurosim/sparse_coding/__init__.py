@@ -1,0 +1,20 @@
+"""Binary sparse coding (SPEC §3, §7): image patches, dictionary learning, QUBOs, exact optima,
+iterated warm starting. See docs/sparse_coding.md."""
+
+from ._dictionary import DictionaryResult, anneal_codes, learn_dictionary
+from ._images import load_image, sliding_patches, tiles, training_patches, untile
+from ._qubo import sparse_coding_energy, sparse_coding_matrix, sparse_coding_qubo
+
+__all__ = [
+    "DictionaryResult",
+    "anneal_codes",
+    "learn_dictionary",
+    "load_image",
+    "sliding_patches",
+    "sparse_coding_energy",
+    "sparse_coding_matrix",
+    "sparse_coding_qubo",
+    "tiles",
+    "training_patches",
+    "untile",
+]
