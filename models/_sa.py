@@ -45,7 +45,7 @@ import numpy as np
 
 from neurosim import random as nsr
 from neurosim._model import AbstractModel
-from neurosim._synapses import AbstractSynapses, synapses
+from neurosim._synapses import AbstractSynapses, DenseSynapses, synapses
 from neurosim.schedules import AbstractSchedule, Constant, Geometric, Linear
 
 _LN2 = math.log(2.0)
@@ -54,12 +54,23 @@ REFRACTORY = ("lava", "uniform", "constant", "none")
 
 
 class SAState(NamedTuple):
-    x: jax.Array  # int8 (R, n) bits
+    """State of R replicas. ``s`` packs each neuron's bit and refractory counter into one int32
+    word (``x = s & 1``, ``refract = s >> 1``): one array written per step instead of two, which
+    measured ~25 % faster on CPU (docs/loihi2.md)."""
+
+    s: jax.Array  # int32 (R, n): bit 0 = x_i, bits 1.. = remaining refractory steps
     z: jax.Array  # (R, n) synaptic input Σ_j W_ij x_j (float32, or int32 on an integer profile)
-    refract: jax.Array  # int32 (R, n) remaining refractory steps
     temp: jax.Array  # int32 (R,) T̂·2^8 register (integer profiles; 0 otherwise)
     overflow: jax.Array  # bool (R,) sticky: some state word saturated
     energy: jax.Array  # float32 (R,)
+
+    @property
+    def x(self):
+        return (self.s & 1).astype(jnp.int8)
+
+    @property
+    def refract(self):
+        return self.s >> 1
 
 
 def default_temperatures(qubo) -> tuple[float, float]:
@@ -79,7 +90,8 @@ def default_temperatures(qubo) -> tuple[float, float]:
 
 
 class SA(AbstractModel):
-    syn: AbstractSynapses
+    syn: AbstractSynapses  # event-driven row adds (dense up to n = 4096)
+    full_syn: AbstractSynapses  # whole-field recompute on busy steps (segment-sum when sparse)
     q: jax.Array  # (n,) linear terms (float32, or int32 scaled)
     schedule: AbstractSchedule
     # integer annealer (used when hardware is an integer profile)
@@ -165,6 +177,7 @@ class SA(AbstractModel):
             self.scale = qz.scale
             wdtype = jnp.dtype(f"int{8 if hardware.weight_bits <= 8 else 16}")
             self.syn = synapses(qz.W, format=_format(synapse_format, n), dtype=wdtype)
+            self.full_syn = _full_synapses(self.syn, qz.W, wdtype)
             self.q = jnp.asarray(qz.bias, dtype=jnp.int32)
             self.anneal, self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = _integer_annealer(
                 schedule, hardware, self.scale
@@ -175,10 +188,11 @@ class SA(AbstractModel):
             self.quantization = None
             self.scale = 1.0
             self.syn = synapses(W, format=_format(synapse_format, n), dtype=jnp.float32)
+            self.full_syn = _full_synapses(self.syn, W, jnp.float32)
             self.q = jnp.asarray(qubo.q, dtype=jnp.float32)
             self.anneal, self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = "float", 0, 0, 0, 1
         # Event-driven field update for up to max_events flips per replica and step.
-        self.max_events = int(max_events) if max_events is not None else max(1, min(n, 64))
+        self.max_events = int(max_events) if max_events is not None else _default_max_events(n)
         if self.max_events < 1:
             raise ValueError(f"max_events must be ≥ 1, got {max_events!r}")
 
@@ -210,9 +224,8 @@ class SA(AbstractModel):
             z = self.syn.field(x.astype(jnp.float32))
         # Lava starts every neuron with a random refractory count; here they start free, so the
         # first step is a plain parallel Metropolis sweep (documented difference).
-        refract = jnp.zeros(x.shape, jnp.int32)
         temp = jnp.full((R,), self.t_hat0, jnp.int32)
-        return SAState(x, z, refract, temp, overflow, self._energy(x, z))
+        return SAState(x.astype(jnp.int32), z, temp, overflow, self._energy(x, z))
 
     def read(self, state):
         return state.x
@@ -257,14 +270,15 @@ class SA(AbstractModel):
 
     # ------------------------------------------------------------------ dynamics
     def step(self, state, t, *, key):
-        x, z, refract, temp, overflow, _ = state
-        b = nsr.bits(key[:, None], nsr.counters(self._n, 0))  # (R, n) one hash per neuron
-        sign = (1 - 2 * x.astype(jnp.int32)).astype(z.dtype)  # +1 for 0→1, −1 for 1→0
+        s, z, temp, overflow, _ = state
+        b = nsr.bits(key[:, None], nsr.counters(self._n, 0))  # (R, n): one hash per neuron and step
+        x = s & 1
+        up = x == 0  # the flip would be 0 → 1
         if self.integer:
             hw = self.hardware
             local, over = hw.saturate(self.q[None, :] + z)
             overflow = overflow | over
-            dC = local * sign
+            dC = jnp.where(up, local, -local)
             r = b >> jnp.uint32(32 - hw.rng_bits)
             # ΔC < T̂·clz(r) in fixed point: ΔC·2^8 < temp·clz. ΔC is clipped first (no T̂·clz
             # reaches 2^21), so the shift cannot overflow int32.
@@ -273,20 +287,26 @@ class SA(AbstractModel):
             T = self.temperature(state, t)
         else:
             T = self.schedule(t)
-            dC = (self.q[None, :] + z) * sign
+            local = self.q[None, :] + z
+            dC = jnp.where(up, local, -local)
             if self.acceptance == "exp":
                 accept = nsr.to_uniform(b) < jnp.exp(-dC / T)
             else:
                 r = b >> jnp.uint32(8)
                 clz = jax.lax.clz(r).astype(jnp.float32) - 8.0
                 accept = (dC < 0) | (r == 0) | (dC < T * jnp.float32(_LN2) * clz)
-            T = jnp.broadcast_to(T, (x.shape[0],))
-        flip = accept & (refract == 0)
-        b8 = (b & jnp.uint32(0xFF)).astype(jnp.int32)
-        refract = jnp.where(flip, self._period(b8), jnp.maximum(refract - 1, 0))
-        x_new = jnp.where(flip, 1 - x, x).astype(jnp.int8)
-        dx = jnp.where(flip, sign, jnp.zeros_like(sign))
-        z = self._update_field(z, x_new, flip, dx)
+            T = jnp.broadcast_to(T, (s.shape[0],))
+        if self.refractory == "none":
+            s_new = s ^ accept.astype(jnp.int32)
+        else:
+            refract = s >> 1
+            flip = accept & (refract == 0)
+            b8 = (b & jnp.uint32(0xFF)).astype(jnp.int32)
+            refract = jnp.where(flip, self._period(b8), jnp.maximum(refract - 1, 0))
+            s_new = (refract << 1) | (x ^ flip.astype(jnp.int32))
+        flip = ((s_new ^ s) & 1) != 0
+        x_new = s_new & 1
+        z = self._update_field(z, x_new, flip)
         if self.integer:
             z, over = self.hardware.saturate(z)
             overflow = overflow | over
@@ -294,31 +314,120 @@ class SA(AbstractModel):
         e = self._energy(x_new, z)
         flips = jnp.sum(flip, axis=-1, dtype=jnp.int32)
         out = {"energy": e, "spikes": flip.astype(jnp.int8), "temperature": T, "flips": flips, "overflow": overflow}
-        return SAState(x_new, z, refract, temp, overflow, e), out
+        return SAState(s_new, z, temp, overflow, e), out
 
-    def _update_field(self, z, x_new, flip, dx):
-        """z += W·dx, event-driven: compact the flipped neurons of each replica into a list of
-        K ∈ {8, max_events} entries (the smallest that holds every replica's flips) and send only
-        those; a step with more flips than max_events does one full product instead."""
-        count = jnp.max(jnp.sum(flip, axis=-1))
-        levels = sorted({min(8, self.max_events), self.max_events})
+    def _update_field(self, z, x_new, flip):
+        """``z += W·Δx``, event-driven (see :func:`_pack`, :func:`_select`): the flips of each
+        replica are packed into 32-bit words, the K-th flipped neuron of each replica is found by
+        a prefix count over words and a binary search inside its word, and only those K weight
+        rows are added. K is the smallest level in {0, 1, 2, 4, …, max_events} that holds every
+        replica's flips (K = 0: nothing to do); a step with more flips recomputes the field with
+        one product over the whole matrix instead (``full_syn``: dense matmul, or segment-sum on a
+        sparse problem)."""
+        words = _pack(flip)
+        count = jnp.sum(jax.lax.population_count(words), axis=-1).astype(jnp.int32)
+        kmax = jnp.max(count)
+        levels = _levels(self.max_events)
 
-        def sparse_update(K):
+        def sparse(K):
             def f(z):
-                idx = jax.vmap(lambda c: jnp.nonzero(c, size=K, fill_value=0)[0])(flip)
-                valid = jnp.take_along_axis(flip, idx, axis=1)  # padding entries read a non-flipped slot or repeat idx 0
-                first = jnp.arange(K)[None, :] < jnp.sum(flip, axis=-1)[:, None]
-                d = jnp.take_along_axis(dx, idx, axis=1) * (valid & first).astype(dx.dtype)
-                return self.syn.add_columns(z, idx.astype(jnp.int32), d).astype(z.dtype)
+                idx, ok = _select(words, count, K)
+                xi = jnp.take_along_axis(x_new, idx, axis=1).astype(z.dtype)
+                d = jnp.where(ok, 2 * xi - 1, jnp.zeros((), z.dtype))  # +1: 0→1, −1: 1→0
+                return self._add_rows(z, idx, d)
 
             return f
 
-        def dense_update(z):
-            return self.syn.field(x_new.astype(z.dtype)).astype(z.dtype)
+        def full(z):
+            return self.full_syn.field(x_new.astype(z.dtype)).astype(z.dtype)
 
-        branches = [sparse_update(K) for K in levels] + [dense_update]
-        which = jnp.sum(count > jnp.asarray(levels, jnp.int32)).astype(jnp.int32)
+        branches = [lambda z: z] + [sparse(K) for K in levels] + [full]
+        which = jnp.sum(kmax > jnp.asarray((0,) + levels, jnp.int32)).astype(jnp.int32)
         return jax.lax.switch(which, branches, z)
+
+    def _add_rows(self, z, idx, d):
+        """``z[r] += Σ_k d[r, k] · W[idx[r, k]]`` (W symmetric, so rows = columns)."""
+        if not isinstance(self.syn, DenseSynapses):
+            return self.syn.add_columns(z, idx, d).astype(z.dtype)
+        W = self.syn.W
+        K = idx.shape[1]
+        if K <= 8:  # unrolled row adds: no (R, K, n) temporary
+            for k in range(K):
+                z = z + d[:, k : k + 1] * jnp.take(W, idx[:, k], axis=0).astype(z.dtype)
+            return z
+        rows = jnp.take(W, idx, axis=0).astype(z.dtype)  # (R, K, n)
+        return z + jnp.einsum("rk,rkn->rn", d, rows, preferred_element_type=z.dtype)
+
+
+def _levels(max_events: int) -> tuple:
+    out, k = [], 1
+    while k < max_events:
+        out.append(k)
+        k *= 2
+    out.append(int(max_events))
+    return tuple(out)
+
+
+def _pack(flip):
+    """bool (R, n) → uint32 (R, ⌈n/32⌉): neuron ``i = b·nw + w`` is bit b of word w (the reduction
+    runs over a major axis, which XLA vectorises over words)."""
+    R, n = flip.shape
+    nw = -(-n // 32)
+    f = flip
+    if 32 * nw != n:
+        f = jnp.pad(f, ((0, 0), (0, 32 * nw - n)))
+    f = f.reshape(R, 32, nw).astype(jnp.uint32) << jnp.arange(32, dtype=jnp.uint32)[None, :, None]
+    return jnp.sum(f, axis=1, dtype=jnp.uint32)
+
+
+def _select(words, count, K: int):
+    """Indices of the first K set bits (in (word, bit) order) of each replica's words, and which of
+    the K slots are real: ``(idx int32 (R, K), ok bool (R, K))``; padding slots point at neuron 0.
+
+    A prefix count over words finds the word holding the k-th set bit; a 5-step binary search with
+    popcounts finds the bit inside it. The cost does not depend on how the bits are spread."""
+    R, nw = words.shape
+    cnt = jax.lax.population_count(words).astype(jnp.int32)
+    if nw == 1:
+        incl = cnt
+    else:
+        # inclusive prefix sum over words as a small matmul (exact: counts ≤ 2^24); XLA's cumsum
+        # on CPU is a reduce-window, an order of magnitude slower here
+        tri = np.triu(np.ones((nw, nw), np.float32))
+        incl = jnp.matmul(cnt.astype(jnp.float32), tri).astype(jnp.int32)
+    k = jnp.arange(K, dtype=jnp.int32)
+    wk = jnp.sum((incl[:, None, :] <= k[None, :, None]).astype(jnp.int32), axis=-1)  # (R, K)
+    wk = jnp.minimum(wk, nw - 1)
+    excl = jnp.take_along_axis(incl - cnt, wk, axis=1)
+    rank = (k[None, :] - excl).astype(jnp.uint32)
+    w = jnp.take_along_axis(words, wk, axis=1)
+    pos = jnp.zeros_like(w)
+    for width in (16, 8, 4, 2, 1):
+        c = jax.lax.population_count((w >> pos) & jnp.uint32((1 << width) - 1))
+        go = rank >= c
+        rank = jnp.where(go, rank - c, rank)
+        pos = jnp.where(go, pos + jnp.uint32(width), pos)
+    ok = k[None, :] < count[:, None]
+    idx = jnp.where(ok, pos.astype(jnp.int32) * nw + wk, 0)
+    return idx, ok
+
+
+def _default_max_events(n: int) -> int:
+    """Largest K for the event-driven update: a power of two near n/8 (K row adds of n cost about
+    as much as one dense product at K ≈ n/5 on CPU; measured, docs/loihi2.md), at most 256."""
+    k = 1
+    while 2 * k <= min(256, max(1, n // 8)):
+        k *= 2
+    return k
+
+
+def _full_synapses(syn, W, dtype):
+    """Synapses for the whole-field recompute of busy steps: the event synapses themselves, or a
+    segment-sum copy when they are dense but the problem is sparse (density < 1/32: n² dense
+    multiply-adds then cost more than 32× the nonzeros' gathers, measured)."""
+    if isinstance(syn, DenseSynapses) and W.n > 64 and W.nnz < W.n * W.n / 32:
+        return synapses(W, format="segment", dtype=dtype)
+    return syn
 
 
 def _format(fmt: str, n: int) -> str:
