@@ -23,6 +23,7 @@ import numpy as np
 
 from neurosim import random as nsr
 from neurosim._model import AbstractModel
+from neurosim._bitsynapses import BitSynapses, bit_cost_ok
 from neurosim._synapses import AbstractSynapses, synapses
 from neurosim.schedules import AbstractSchedule, Constant
 
@@ -71,13 +72,15 @@ class Gibbs(AbstractModel):
         ising = problem.to_ising()
         self._n = ising.n
         if synapse_format is None:
-            # Synchronous steps recompute many fields at once: a dense matrix product beats sparse
-            # gathers at any density once n is small enough to keep W (n² float32) in memory
-            # (measured: G1, 1024 replicas, 119 M vs 11 M updates/s; docs/benchmarks.md).
-            # A sequential step touches one row: ELL (padded to the maximum degree) keeps that O(degree),
-            # where the segment-sum format would recompute every field.
+            # Synchronous steps change most fields at once. With small-integer couplings (Max-Cut,
+            # MIS) a full recompute from bit-packed spins by popcount is the cheapest (G1, 1024
+            # replicas: ~15× a dense float32 product, and cheaper than compacting the flipped spins
+            # for an event-driven update; docs/performance.md). Otherwise a dense matrix product
+            # beats sparse gathers at any density while W (n² float32) fits (G1: 119 M vs 11 M
+            # updates/s). A sequential step touches one row: ELL (padded to the maximum degree)
+            # keeps that O(degree), where the segment-sum format would recompute every field.
             if mode == "synchronous":
-                synapse_format = "dense" if ising.n <= 4096 else "auto"
+                synapse_format = "bits" if bit_cost_ok(ising.J) else "dense" if ising.n <= 4096 else "auto"
             else:
                 synapse_format = "ell" if ising.n * max(1, int(ising.J.degrees().max(initial=1))) <= 50_000_000 else "auto"
         self.syn = synapses(ising.J, format=synapse_format, dtype=jnp.float32)
@@ -151,6 +154,12 @@ class Gibbs(AbstractModel):
         u = nsr.uniform(key[:, None], nsr.counters(self._n, 0))
         new = self._accept(s, f, T, u)
         changed = new != s
+        if isinstance(self.syn, BitSynapses):
+            # full recompute by popcount: cheaper than any event list (see __init__)
+            f = self.syn.field_spins(new) + self.h
+            sf = new.astype(jnp.float32)
+            e = -0.5 * jnp.sum(sf * (f + self.h), axis=-1) + self.offset
+            return GibbsState(new, f, e), {"energy": e, "spikes": changed.astype(jnp.int8), "temperature": T}
         d = (new - s).astype(jnp.float32)
         count = jnp.sum(changed, axis=-1)
         K = self.max_events

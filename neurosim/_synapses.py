@@ -1,4 +1,5 @@
-"""Device-side synapse matrices: dense, padded fixed fan-in (ELL) and segment-sum (CSR-like).
+"""Device-side synapse matrices: dense, padded fixed fan-in (ELL) and segment-sum (CSR-like); packed
+bit planes for small-integer couplings live in ``_bitsynapses.py``.
 
 All formats act on a replica batch: ``x`` has shape (R, n). Weights may be float or integer; with
 integer weights the accumulation is int32 (exact), as on chip.
@@ -19,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._bitsynapses import BitSynapses
 from ._matrix import SymmetricMatrix
 
 
@@ -181,4 +183,6 @@ def synapses(matrix: SymmetricMatrix, *, format: str = "auto", dtype=jnp.float32
     if fmt in ("segment", "csr"):
         r, c, v = matrix.coo()
         return SegmentSynapses(r, c, v.astype(np_dtype), matrix.n)
-    raise ValueError(f"unknown synapse format {format!r}; choose 'auto', 'dense', 'ell' or 'segment'")
+    if fmt == "bits":
+        return BitSynapses(matrix, dtype=dtype)
+    raise ValueError(f"unknown synapse format {format!r}; choose 'auto', 'dense', 'ell', 'segment' or 'bits'")
