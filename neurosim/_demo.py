@@ -68,57 +68,28 @@ def demo(*, model: str | None = None, n: int = 20, steps: int = 20_000, replicas
 
 
 def _figures(res, problem, opt_cut, spike_names, out) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """The standard figures, drawn with :mod:`neurosim.plot`: cut convergence against the exact
+    optimum, spike raster of replica 0 (ON/OFF in two colours where the model has them), the PCA
+    trajectory of its windowed spike counts, and the distribution of the replicas' best cuts."""
+    from neurosim import analysis, plot
 
     os.makedirs(out, exist_ok=True)
-    paths = []
     steps = res.record_steps
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, -res.records["energy"], lw=0.5, alpha=0.3)
-    ax.plot(steps, -res.records["best_energy"].min(axis=1), "k", lw=1.5, label="best cut (all replicas)")
-    ax.axhline(opt_cut, color="r", ls="--", label="exact optimum")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cut")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    paths.append(os.path.join(out, "convergence.png"))
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
-
+    figs = {"convergence.png": plot.convergence(steps, -res.records["best_energy"].min(axis=1), best_known=opt_cut,
+                                                running_best=False, title="best cut over all replicas")}
     if spike_names:
-        counts = sum(res.records[k][:, 0, :].astype(np.float64) for k in spike_names)  # replica 0: (T, n)
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        colors = {"on_spikes": "tab:red", "off_spikes": "tab:blue", "spikes": "k"}
-        for k in spike_names:
-            t, i = np.nonzero(res.records[k][:, 0, :])
-            axes[0].scatter(steps[t], i, s=2, c=colors[k], label=k)
-        axes[0].set_xlabel("step")
-        axes[0].set_ylabel("neuron")
-        axes[0].set_title("spike raster (replica 0, windowed)")
-        axes[0].legend(loc="upper right", markerscale=4)
-        x = counts - counts.mean(axis=0)
-        u, s, _ = np.linalg.svd(x, full_matrices=False)
-        pcs = u[:, :2] * s[:2]
-        sc = axes[1].scatter(pcs[:, 0], pcs[:, 1], c=steps, s=6, cmap="viridis")
-        axes[1].plot(pcs[:, 0], pcs[:, 1], lw=0.3, c="grey")
-        axes[1].set_xlabel("PC1")
-        axes[1].set_ylabel("PC2")
-        axes[1].set_title("PCA of windowed spike counts")
-        fig.colorbar(sc, ax=axes[1], label="step")
-        fig.tight_layout()
-        paths.append(os.path.join(out, "raster_pca.png"))
+        pair = "on_spikes" in spike_names and "off_spikes" in spike_names
+        first = res.records["on_spikes" if pair else spike_names[0]][:, 0, :]
+        second = res.records["off_spikes"][:, 0, :] if pair else None
+        figs["raster.png"] = plot.raster(first, second, times=steps, title=f"spikes of replica 0 (windows of {steps[1] - steps[0] if len(steps) > 1 else 1} steps)")
+        counts = first.astype(np.float64) + (0 if second is None else second)
+        if counts.shape[0] > 3 and np.ptp(counts, axis=0).any():
+            scores, _, explained = analysis.pca(counts, min(3, *counts.shape))
+            if scores.shape[1] == 3:
+                figs["pca.png"] = plot.pca_trajectory_3d(scores, steps, explained=explained, title="PCA of windowed spike counts (replica 0)")
+    figs["distribution.png"] = plot.solution_kde({res.model: res.report["cut"] / opt_cut}, xlabel="best cut / exact optimum")
+    paths = []
+    for name, fig in figs.items():
+        paths.append(os.path.join(out, name))
         fig.savefig(paths[-1], dpi=120)
-        plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.hist(res.report["cut"] / opt_cut, bins=20, color="tab:green")
-    ax.set_xlabel("best cut / optimum (per replica)")
-    ax.set_ylabel("replicas")
-    fig.tight_layout()
-    paths.append(os.path.join(out, "distribution.png"))
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
     return paths
