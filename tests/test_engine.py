@@ -126,6 +126,6 @@ def test_problem_size_mismatch():
 def test_user_record_function():
     p = _problem()
     m = _model(p)
-    fn = lambda state, outs: (state.s > 0).sum(axis=-1)  # noqa: E731 - magnetisation count per replica
+    fn = lambda state, outs: (m.read(state) > 0).sum(axis=-1)  # noqa: E731 - magnetisation count per replica
     r = ns.run(m, p, steps=100, replicas=2, save=ns.SaveAt(every=10, what=("state",), fn=fn))
     np.testing.assert_array_equal(r.records["fn"], (r.records["state"] > 0).sum(axis=-1))

@@ -20,14 +20,14 @@ def _boltzmann(problem, T):
     return p / p.sum()
 
 
-@pytest.mark.parametrize("rule", ["gibbs", "metropolis"])
-def test_sequential_samples_boltzmann_distribution(rule):
+@pytest.mark.parametrize("rule, sites", [("gibbs", "shared"), ("metropolis", "shared"), ("gibbs", "independent")])
+def test_sequential_samples_boltzmann_distribution(rule, sites):
     """10 spins, fixed T: the empirical distribution over 2^10 states has TV distance < 0.02."""
     n, T = 10, 1.5
     p = random_ising(n, seed=11)
     p = ns.Ising(p.J.scaled(0.5), 0.5 * p.h, p.offset)
     exact = _boltzmann(p, T)
-    m = Gibbs(p, mode="sequential", rule=rule, temperature=T)
+    m = Gibbs(p, mode="sequential", rule=rule, temperature=T, sites=sites)
     R, steps, every = 2048, 12000, 20  # ~1M samples, two sweeps apart, after burn-in
     r = ns.run(m, p, steps=steps, replicas=R, seed=3, save=ns.SaveAt(every=every, what=("state",)))
     states = r.records["state"][100:]  # drop burn-in
@@ -35,6 +35,19 @@ def test_sequential_samples_boltzmann_distribution(rule):
     emp = np.bincount(idx, minlength=1 << n) / idx.size
     tv = 0.5 * np.abs(emp - exact).sum()
     assert tv < 0.02, tv
+
+
+def test_shared_sites_same_site_in_every_replica_and_replica_independent_of_batch():
+    p = random_ising(12, seed=4)
+    m = Gibbs(p, mode="sequential", temperature=0.7)
+    full = ns.run(m, p, steps=300, replicas=6, seed=2, save=ns.SaveAt(every=1, what=(), sum=("spikes",)))
+    part = ns.run(m, p, steps=300, replica_ids=[4, 1], seed=2)
+    np.testing.assert_array_equal(part.final_state, full.final_state[[4, 1]])
+    spikes = full.records["spikes"]  # (steps, R, n): at most one spike per step, always at the shared site
+    assert spikes.sum(axis=-1).max() == 1
+    fired = np.nonzero(spikes.sum(axis=1))  # (step, site) where some replica flipped
+    for t, i in zip(*fired):
+        assert spikes[t, :, :].sum(axis=0)[i] >= 1 and spikes[t, :, :].sum(axis=0).nonzero()[0].tolist() == [i]
 
 
 def test_sequential_finds_ground_state_when_annealed():
@@ -61,10 +74,10 @@ def test_synchronous_heat_bath_matches_formula():
     assert np.all(np.abs(freq - expected) < 5 * np.sqrt(expected * (1 - expected) / R) + 1e-3)
 
 
-@pytest.mark.parametrize("mode", ["sequential", "synchronous"])
-def test_plain_jit_vmap_agree(mode):
+@pytest.mark.parametrize("mode, sites", [("sequential", "shared"), ("sequential", "independent"), ("synchronous", "shared")])
+def test_plain_jit_vmap_agree(mode, sites):
     p = random_ising(9, seed=1)
-    m = Gibbs(p, mode=mode, temperature=0.8)
+    m = Gibbs(p, mode=mode, temperature=0.8, sites=sites)
     R = 4
     keys = nsr.replica_keys(5, np.arange(R))
     st0 = m.init(None, key=nsr.step_words(keys, 0, salt=1))
@@ -76,18 +89,22 @@ def test_plain_jit_vmap_agree(mode):
 
     plain = advance(st0, keys)
     jitted = jax.jit(advance)(st0, keys)
-    # vmap over single-replica slices: replica axis inside the model is 1
-    def one(st, k):
-        st = jax.tree_util.tree_map(lambda x: x[None], st)
-        st, e = advance(st, k[None])
-        return jax.tree_util.tree_map(lambda x: x[0], st), e[0]
+    # vmap over single-replica slices: inside the model the replica axis has length 1 (shared scalar
+    # leaves such as the shared site are not mapped)
+    ax = m.state_replica_axis
+    axes = jax.tree_util.tree_map(lambda x: None if x.ndim == 0 else ax % x.ndim, st0)
 
-    vm = jax.vmap(one)(st0, keys)
+    def one(st, k):
+        st = jax.tree_util.tree_map(lambda x, a: x if a is None else jnp.expand_dims(x, a), st, axes)
+        st, e = advance(st, k[None])
+        return jax.tree_util.tree_map(lambda x, a: x if a is None else jnp.squeeze(x, a), st, axes), e[0]
+
+    vm = jax.vmap(one, in_axes=(axes, 0), out_axes=(axes, 0))(st0, keys)
     for a, b, c in zip(jax.tree_util.tree_leaves(plain), jax.tree_util.tree_leaves(jitted), jax.tree_util.tree_leaves(vm)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
         np.testing.assert_allclose(np.asarray(a), np.asarray(c), rtol=1e-6)
     # tracked energy equals the host energy of the state
-    np.testing.assert_allclose(np.asarray(plain[1]), p.energy(np.asarray(plain[0].s)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(plain[1]), p.energy(np.asarray(m.read(plain[0]))), rtol=1e-5, atol=1e-5)
 
 
 def test_bad_model_parameters():
@@ -96,6 +113,8 @@ def test_bad_model_parameters():
         Gibbs(p, mode="parallel")
     with pytest.raises(ValueError, match="temperature"):
         Gibbs(p, temperature=0.0)
+    with pytest.raises(ValueError, match="sites must be 'shared' or 'independent', got 'all'"):
+        Gibbs(p, sites="all")
     from neurosim._build import build_model
 
     with pytest.raises(ValueError, match="unknown model"):
