@@ -58,39 +58,15 @@ def _check_seed(seed) -> int:
 
 
 # ---------------------------------------------------------------------------- the graphs
-def _triple32_np(x):
-    x = np.asarray(x, np.uint32)
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint32(17))
-        x = x * np.uint32(0xED5AD4BB)
-        x = x ^ (x >> np.uint32(11))
-        x = x * np.uint32(0xAC4C1B51)
-        x = x ^ (x >> np.uint32(15))
-        x = x * np.uint32(0x31848BAB)
-        x = x ^ (x >> np.uint32(14))
-    return x
-
-
-def _lowbias32_np(x):
-    x = np.asarray(x, np.uint32)
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint32(16))
-        x = x * np.uint32(0x7FEB352D)
-        x = x ^ (x >> np.uint32(15))
-        x = x * np.uint32(0x846CA68B)
-        x = x ^ (x >> np.uint32(16))
-    return x
-
-
 def edges_reference(seed: int, n: int) -> np.ndarray:
     """The instance's edges ``(m, 2)`` (i < j), straight from the rule in plain numpy — the
     independent reference for small n (O(n²) memory)."""
     seed = _check_seed(seed)
-    c = _lowbias32_np(np.arange(n, dtype=np.uint32))
-    K = _triple32_np(np.uint32(seed) ^ np.uint32(_SEED_SALT))
-    r = _triple32_np(K ^ c)
+    c = nsr.lowbias32_np(np.arange(n, dtype=np.uint32))
+    K = nsr.triple32_np(np.uint32(seed) ^ np.uint32(_SEED_SALT))
+    r = nsr.triple32_np(K ^ c)
     i, j = np.triu_indices(n, k=1)
-    keep = _triple32_np(r[i] ^ c[j]) >> np.uint32(31) == 1
+    keep = nsr.triple32_np(r[i] ^ c[j]) >> np.uint32(31) == 1
     return np.stack([i[keep], j[keep]], axis=1)
 
 

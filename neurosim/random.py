@@ -27,39 +27,38 @@ def _u32(x):
     return jnp.asarray(x, dtype=jnp.uint32)
 
 
+# xorshift-multiply hashes (Wellons, "Prospecting for hash functions"): (shift, multiplier, …, shift)
+_LOWBIAS32 = (16, 0x7FEB352D, 15, 0x846CA68B, 16)
+_TRIPLE32 = (17, 0xED5AD4BB, 11, 0xAC4C1B51, 15, 0x31848BAB, 14)
+
+
+def _hash(x, consts, u32):
+    """Apply xorshift/multiply rounds to uint32 ``x``; ``u32`` makes a uint32 scalar of the array library."""
+    for k, c in enumerate(consts):
+        x = x ^ (x >> u32(c)) if k % 2 == 0 else x * u32(c)
+    return x
+
+
 def lowbias32(x):
     """Wellons' lowbias32 hash (bijective on uint32)."""
-    x = _u32(x)
-    x = x ^ (x >> 16)
-    x = x * jnp.uint32(0x7FEB352D)
-    x = x ^ (x >> 15)
-    x = x * jnp.uint32(0x846CA68B)
-    x = x ^ (x >> 16)
-    return x
+    return _hash(_u32(x), _LOWBIAS32, jnp.uint32)
 
 
 def triple32(x):
     """Wellons' triple32 hash (bijective on uint32; lower bias than lowbias32)."""
-    x = _u32(x)
-    x = x ^ (x >> 17)
-    x = x * jnp.uint32(0xED5AD4BB)
-    x = x ^ (x >> 11)
-    x = x * jnp.uint32(0xAC4C1B51)
-    x = x ^ (x >> 15)
-    x = x * jnp.uint32(0x31848BAB)
-    x = x ^ (x >> 14)
-    return x
+    return _hash(_u32(x), _TRIPLE32, jnp.uint32)
 
 
-def _lowbias32_np(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.uint32)
+def lowbias32_np(x) -> np.ndarray:
+    """:func:`lowbias32` in numpy (host-side constants, independent references)."""
     with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint32(16))
-        x = x * np.uint32(0x7FEB352D)
-        x = x ^ (x >> np.uint32(15))
-        x = x * np.uint32(0x846CA68B)
-        x = x ^ (x >> np.uint32(16))
-    return x
+        return _hash(np.asarray(x, dtype=np.uint32), _LOWBIAS32, np.uint32)
+
+
+def triple32_np(x) -> np.ndarray:
+    """:func:`triple32` in numpy."""
+    with np.errstate(over="ignore"):
+        return _hash(np.asarray(x, dtype=np.uint32), _TRIPLE32, np.uint32)
 
 
 def counters(n: int, stream: int = 0) -> np.ndarray:
@@ -68,7 +67,7 @@ def counters(n: int, stream: int = 0) -> np.ndarray:
         raise ValueError(f"stream must be in 0..255, got {stream}")
     if n > (1 << _STREAM_SHIFT):
         raise ValueError(f"at most {1 << _STREAM_SHIFT} counters per stream, asked for {n}")
-    return _lowbias32_np(np.arange(n, dtype=np.uint32) + np.uint32(stream << _STREAM_SHIFT))
+    return lowbias32_np(np.arange(n, dtype=np.uint32) + np.uint32(stream << _STREAM_SHIFT))
 
 
 def replica_keys(seed: int, replica_ids) -> jax.Array:

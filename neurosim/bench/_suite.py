@@ -42,28 +42,14 @@ EXTRA_VARIANTS = ("gibbs:mode=synchronous",)
 
 
 def gset_dir(path: str | None = None) -> str | None:
-    """The Gset folder: ``path``, ``$NEUROSIM_GSET``, or ``../shared/data/gset`` next to the checkout."""
-    from ._report import repo_root
+    """The Gset folder (see :func:`neurosim.bench._data.gset_dir`), or None when it is absent: the
+    suite then runs on the generated dense instance only."""
+    from ._data import gset_dir as find
 
-    cands = [path, os.environ.get("NEUROSIM_GSET")]
-    root = repo_root()
-    if root:
-        cands.append(os.path.join(os.path.dirname(root), "shared", "data", "gset"))
-    for c in cands:
-        if c and os.path.exists(os.path.join(c, "G1.txt")):
-            return c
-    return None
-
-
-def best_known(gdir: str) -> dict:
-    out = {}
-    path = os.path.join(gdir, "best_known.csv")
-    if os.path.exists(path):
-        for line in open(path).read().splitlines()[1:]:
-            parts = line.split(",")
-            if len(parts) >= 4 and parts[3].strip().lstrip("-").isdigit():
-                out[parts[0]] = int(parts[3])
-    return out
+    try:
+        return str(find(path))
+    except ValueError:
+        return None
 
 
 def dense_half(n: int = 2000, seed: int = 0) -> MaxCut:
@@ -77,13 +63,15 @@ def dense_half(n: int = 2000, seed: int = 0) -> MaxCut:
 
 def load_instances(names, gdir) -> dict:
     out = {}
-    bk = best_known(gdir) if gdir else {}
+    from ._data import best_known
+
     for name in names:
         if name.startswith("dense"):
             n = int(name[5:] or 2000)
             out[name] = (dense_half(n), None)
         elif gdir:
-            out[name] = (MaxCut.from_gset(os.path.join(gdir, f"{name}.txt")), bk.get(name))
+            bk = best_known(name, gdir)
+            out[name] = (MaxCut.from_gset(os.path.join(gdir, f"{name}.txt")), None if bk is None else int(bk))
     return out
 
 
