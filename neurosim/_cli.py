@@ -130,7 +130,10 @@ def _demo(args) -> int:
 def _bench(argv) -> int:
     from neurosim.bench import BENCHES
 
-    parser = argparse.ArgumentParser(prog="neurosim bench", description="Benchmarks; each rewrites its section of docs/benchmarks.md.")
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["suite"] + list(argv)  # `neurosim bench [options]` is the whole suite
+    parser = argparse.ArgumentParser(prog="neurosim bench", description="Benchmarks; each rewrites its section of docs/benchmarks.md. "
+                                     "Without NAME: the suite (every model × graphs × replicas, time to target, baselines, scaling).")
     sub = parser.add_subparsers(dest="name", metavar="NAME")
     sub.required = True
     mods = {}
