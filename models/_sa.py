@@ -45,7 +45,7 @@ import numpy as np
 
 from neurosim import random as nsr
 from neurosim._model import AbstractModel
-from neurosim._synapses import AbstractSynapses, DenseSynapses, synapses
+from neurosim._synapses import AbstractSynapses, DenseSynapses, SegmentSynapses, synapses
 from neurosim.schedules import AbstractSchedule, Constant, Geometric, Linear
 
 _LN2 = math.log(2.0)
@@ -74,19 +74,27 @@ class SAState(NamedTuple):
 
 
 def default_temperatures(qubo) -> tuple[float, float]:
-    """``(T_hot, T_cold)`` in problem units: at T_hot the largest possible |ΔC| is accepted with
-    probability ½; at T_cold the smallest nonzero coupling |ΔC| with probability 1 % (the recipe
-    dwave-samplers uses for its default β range)."""
+    """``(T_hot, T_cold)`` in problem units, from the Ising couplings ``J`` of the problem (its
+    fields ``h`` when it has no couplings). Breaking one bond costs ``ΔE = 2|J_ij|``:
+
+    * ``T_hot = 2·median|J|``: breaking a typical bond is accepted with probability 1/e;
+    * ``T_cold = 2·min|J| / ln 100``: breaking the weakest bond is accepted with probability 1 %
+      (``min|J|`` floored at 1/100 of the median, so a stray tiny coupling cannot freeze the run).
+
+    Measured on Gset G1/G15/G22 and MIS (docs/loihi2.md): the parallel refractory dynamics gains
+    nothing above T_hot — the state there is as random as the initial one and every non-refractory
+    neuron flips — so a hotter start (e.g. dwave-samplers' "largest ΔE accepted with ½", 50–240× hotter
+    on these problems) spends most of an anneal in its most expensive, useless phase."""
     ising = qubo.to_ising()
-    r, _, v = ising.J.coo()
-    field = np.bincount(r, weights=np.abs(v), minlength=ising.n) + np.abs(ising.h)
-    hot = 2.0 * float(field.max(initial=0.0))
-    nz = np.abs(v[v != 0])
-    hz = np.abs(ising.h[ising.h != 0])
-    cold = 2.0 * float(min(nz.min(initial=np.inf), hz.min(initial=np.inf)))
-    if not np.isfinite(cold) or hot == 0:
+    _, _, v = ising.J.coo()
+    mags = np.abs(v[v != 0])
+    if mags.size == 0:
+        mags = np.abs(ising.h[ising.h != 0])
+    if mags.size == 0:
         return 1.0, 0.01
-    return hot / _LN2, cold / math.log(100.0)
+    med = float(np.median(mags))
+    low = max(float(mags.min()), med / 100.0)
+    return 2.0 * med, 2.0 * low / math.log(100.0)
 
 
 class SA(AbstractModel):
@@ -176,7 +184,7 @@ class SA(AbstractModel):
             self.quantization = qz
             self.scale = qz.scale
             wdtype = jnp.dtype(f"int{8 if hardware.weight_bits <= 8 else 16}")
-            self.syn = synapses(qz.W, format=_format(synapse_format, n), dtype=wdtype)
+            self.syn = synapses(qz.W, format=_format(synapse_format, W), dtype=wdtype)
             self.full_syn = _full_synapses(self.syn, qz.W, wdtype)
             self.q = jnp.asarray(qz.bias, dtype=jnp.int32)
             self.anneal, self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = _integer_annealer(
@@ -187,7 +195,7 @@ class SA(AbstractModel):
                 hardware.map(W)
             self.quantization = None
             self.scale = 1.0
-            self.syn = synapses(W, format=_format(synapse_format, n), dtype=jnp.float32)
+            self.syn = synapses(W, format=_format(synapse_format, W), dtype=jnp.float32)
             self.full_syn = _full_synapses(self.syn, W, jnp.float32)
             self.q = jnp.asarray(qubo.q, dtype=jnp.float32)
             self.anneal, self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = "float", 0, 0, 0, 1
@@ -262,8 +270,13 @@ class SA(AbstractModel):
         if self.anneal == "linear":
             nxt = temp - self.t_hat_step
         elif self.anneal == "geometric":
-            # (temp · a) >> 15 without int32 overflow: split temp into integer and fraction parts
-            nxt = ((temp >> _FRAC) * self.t_hat_step >> (15 - _FRAC)) + (((temp & ((1 << _FRAC) - 1)) * self.t_hat_step) >> 15)
+            # round(temp · a / 2^15) exactly in int32: temp = hi·2^8 + lo, P = hi·a < 2^31, and
+            # temp·a / 2^15 = (P >> 7) + ((P & 127)·2^8 + lo·a) / 2^15 (the last term < 2^24 / 2^15).
+            # Round to nearest: a floor per tick would drift the schedule down by ~½ LSB per tick.
+            a = self.t_hat_step
+            P = (temp >> _FRAC) * a
+            rest = ((P & ((1 << (15 - _FRAC)) - 1)) << _FRAC) + (temp & ((1 << _FRAC) - 1)) * a
+            nxt = (P >> (15 - _FRAC)) + ((rest + (1 << 14)) >> 15)
         else:
             nxt = temp
         return jnp.where(tick, jnp.maximum(nxt, self.t_hat_min), temp)
@@ -290,7 +303,8 @@ class SA(AbstractModel):
             local = self.q[None, :] + z
             dC = jnp.where(up, local, -local)
             if self.acceptance == "exp":
-                accept = nsr.to_uniform(b) < jnp.exp(-dC / T)
+                # one reciprocal per step instead of a division per neuron
+                accept = nsr.to_uniform(b) < jnp.exp(dC * (jnp.float32(-1.0) / T))
             else:
                 r = b >> jnp.uint32(8)
                 clz = jax.lax.clz(r).astype(jnp.float32) - 8.0
@@ -306,13 +320,12 @@ class SA(AbstractModel):
             s_new = (refract << 1) | (x ^ flip.astype(jnp.int32))
         flip = ((s_new ^ s) & 1) != 0
         x_new = s_new & 1
-        z = self._update_field(z, x_new, flip)
+        z, flips = self._update_field(z, x_new, flip)
         if self.integer:
             z, over = self.hardware.saturate(z)
             overflow = overflow | over
         temp = self._next_temp(temp, t)
         e = self._energy(x_new, z)
-        flips = jnp.sum(flip, axis=-1, dtype=jnp.int32)
         out = {"energy": e, "spikes": flip.astype(jnp.int8), "temperature": T, "flips": flips, "overflow": overflow}
         return SAState(s_new, z, temp, overflow, e), out
 
@@ -343,7 +356,7 @@ class SA(AbstractModel):
 
         branches = [lambda z: z] + [sparse(K) for K in levels] + [full]
         which = jnp.sum(kmax > jnp.asarray((0,) + levels, jnp.int32)).astype(jnp.int32)
-        return jax.lax.switch(which, branches, z)
+        return jax.lax.switch(which, branches, z), count
 
     def _add_rows(self, z, idx, d):
         """``z[r] += Σ_k d[r, k] · W[idx[r, k]]`` (W symmetric, so rows = columns)."""
@@ -421,22 +434,33 @@ def _default_max_events(n: int) -> int:
     return k
 
 
+def _sparse(W) -> bool:
+    """Density below 1/32: a whole-field product over n² dense entries then costs more than the
+    nonzeros' gathers (measured on CPU, docs/loihi2.md)."""
+    return W.n > 64 and W.nnz < W.n * W.n / 32
+
+
 def _full_synapses(syn, W, dtype):
-    """Synapses for the whole-field recompute of busy steps: the event synapses themselves, or a
-    segment-sum copy when they are dense but the problem is sparse (density < 1/32: n² dense
-    multiply-adds then cost more than 32× the nonzeros' gathers, measured)."""
-    if isinstance(syn, DenseSynapses) and W.n > 64 and W.nnz < W.n * W.n / 32:
-        return synapses(W, format="segment", dtype=dtype)
-    return syn
+    """Synapses for the whole-field recompute of busy steps: segment-sum on a sparse problem,
+    else a dense product (the event synapses themselves when dense)."""
+    if _sparse(W):
+        return syn if isinstance(syn, SegmentSynapses) else synapses(W, format="segment", dtype=dtype)
+    if isinstance(syn, DenseSynapses) or W.n > 4096:
+        return syn
+    return synapses(W, format="dense", dtype=dtype)
 
 
-def _format(fmt: str, n: int) -> str:
-    """'auto' → dense up to n = 4096 (≤ 64 MB of float32 weights): the event-driven update then
-    gathers K weight rows, which on CPU is several times faster than ELL's scatter-add (measured
-    on G1, docs/loihi2.md); sparse formats above."""
-    if fmt == "auto" and n <= 4096:
-        return "dense"
-    return fmt
+def _format(fmt: str, W) -> str:
+    """Event synapses for 'auto': a flip adds one weight row, so the cheaper row wins — a dense row
+    of n contiguous weights, or an ELL row of max-degree scattered adds (≈ 30× dearer per entry
+    on CPU, measured). So ELL when ``30·max degree < n`` (e.g. G22: n = 2000, max degree 37),
+    dense otherwise up to n = 4096 (G1, MIS), and the engine's own choice above."""
+    if fmt != "auto":
+        return fmt
+    if W.n > 4096:
+        return "auto"
+    deg = W.degrees()
+    return "ell" if 30 * int(deg.max(initial=0)) < W.n else "dense"
 
 
 def _integer_annealer(schedule, hw, scale):
@@ -457,16 +481,18 @@ def _integer_annealer(schedule, hw, scale):
         d = float(schedule.dT) * k
         if d <= 0:
             return "constant", t0, t0, 0, 1
-        if d >= 1:
-            return "linear", t0, tmin, int(round(d)), 1
-        return "linear", t0, tmin, 1, max(1, int(round(1.0 / d)))
+        # subtract every `every` steps a decrement ≥ 128 register units, so that rounding it to an
+        # integer changes the slope by < 0.4 %
+        every = 1 if d >= 128 else int(math.ceil(128 / d))
+        return "linear", t0, tmin, int(round(d * every)), every
     if isinstance(schedule, Geometric):
         t0, tmin = q(schedule.T0), q(schedule.T_min)
         ratio = float(schedule.ratio)
         if ratio >= 1:
             return "constant", t0, t0, 0, 1
-        # apply the multiplier every `every` steps so that it is resolvable in 15 fractional bits
-        every = max(1, int(math.ceil(math.log(1 - 2.0**-12) / math.log(ratio)))) if ratio > 1 - 2.0**-12 else 1
+        # apply the multiplier every `every` steps, so that its decrement 2^15·(1 − ratio^every) is
+        # ≥ 128 and rounding it to an integer changes the decay rate by < 0.4 %
+        every = max(1, int(math.ceil(math.log(1 - 2.0**-8) / math.log(ratio)))) if ratio > 1 - 2.0**-8 else 1
         mult = int(round(ratio**every * 2**15))
         return "geometric", t0, tmin, max(1, min(mult, 2**15 - 1)), every
     raise ValueError(
