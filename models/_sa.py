@@ -78,7 +78,7 @@ def default_temperatures(qubo) -> tuple[float, float]:
     fields ``h`` when it has no couplings). Breaking one bond costs ``ΔE = 2|J_ij|``:
 
     * ``T_hot = 2·median|J|``: breaking a typical bond is accepted with probability 1/e;
-    * ``T_cold = 2·min|J| / ln 100``: breaking the weakest bond is accepted with probability 1 %
+    * ``T_cold = 2·min|J| / ln 1000``: breaking the weakest bond is accepted with probability 0.1 %
       (``min|J|`` floored at 1/100 of the median, so a stray tiny coupling cannot freeze the run).
 
     Measured on Gset G1/G15/G22 and MIS (docs/loihi2.md): the parallel refractory dynamics gains
@@ -94,7 +94,7 @@ def default_temperatures(qubo) -> tuple[float, float]:
         return 1.0, 0.01
     med = float(np.median(mags))
     low = max(float(mags.min()), med / 100.0)
-    return 2.0 * med, 2.0 * low / math.log(100.0)
+    return 2.0 * med, 2.0 * low / math.log(1000.0)
 
 
 class SA(AbstractModel):
@@ -103,10 +103,11 @@ class SA(AbstractModel):
     q: jax.Array  # (n,) linear terms (float32, or int32 scaled)
     schedule: AbstractSchedule
     # integer annealer (used when hardware is an integer profile)
-    t_hat0: int = eqx.field(static=True)
-    t_hat_min: int = eqx.field(static=True)
-    t_hat_step: int = eqx.field(static=True)  # linear: subtract; geometric: multiplier /2^15
-    t_hat_every: int = eqx.field(static=True)
+    # (int32 scalars, array leaves: a new schedule length does not recompile the step)
+    t_hat0: jax.Array  # initial T̂·2^8
+    t_hat_min: jax.Array
+    t_hat_step: jax.Array  # linear: subtract; geometric: multiplier /2^15
+    t_hat_every: jax.Array  # apply the step every this many steps
     anneal: str = eqx.field(static=True)
     acceptance: str = eqx.field(static=True)
     refractory: str = eqx.field(static=True)
@@ -187,9 +188,8 @@ class SA(AbstractModel):
             self.syn = synapses(qz.W, format=_format(synapse_format, W), dtype=wdtype)
             self.full_syn = _full_synapses(self.syn, qz.W, wdtype)
             self.q = jnp.asarray(qz.bias, dtype=jnp.int32)
-            self.anneal, self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = _integer_annealer(
-                schedule, hardware, self.scale
-            )
+            self.anneal, *ann = _integer_annealer(schedule, hardware, self.scale)
+            self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = (jnp.int32(a) for a in ann)
         else:
             if hardware is not None:
                 hardware.map(W)
@@ -198,7 +198,8 @@ class SA(AbstractModel):
             self.syn = synapses(W, format=_format(synapse_format, W), dtype=jnp.float32)
             self.full_syn = _full_synapses(self.syn, W, jnp.float32)
             self.q = jnp.asarray(qubo.q, dtype=jnp.float32)
-            self.anneal, self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = "float", 0, 0, 0, 1
+            self.anneal = "float"
+            self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = (jnp.int32(a) for a in (0, 0, 0, 1))
         # Event-driven field update for up to max_events flips per replica and step.
         self.max_events = int(max_events) if max_events is not None else _default_max_events(n)
         if self.max_events < 1:
@@ -232,7 +233,7 @@ class SA(AbstractModel):
             z = self.syn.field(x.astype(jnp.float32))
         # Lava starts every neuron with a random refractory count; here they start free, so the
         # first step is a plain parallel Metropolis sweep (documented difference).
-        temp = jnp.full((R,), self.t_hat0, jnp.int32)
+        temp = jnp.broadcast_to(self.t_hat0, (R,)).astype(jnp.int32)
         return SAState(x.astype(jnp.int32), z, temp, overflow, self._energy(x, z))
 
     def read(self, state):

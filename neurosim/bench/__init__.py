@@ -10,4 +10,5 @@ BENCHES: dict[str, str] = {
     "suite": "neurosim.bench._suite",
     "qscore": "neurosim.bench._qscore",
     "neurosa": "neurosim.bench._neurosa",
+    "maxcut": "neurosim.bench._maxcut",
 }
