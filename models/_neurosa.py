@@ -13,8 +13,9 @@ reset by subtraction, i.e. the spin flips — when the gain beats a noisy thresh
     T_n = T0 / ln(1 + t_n / C),  t_n = t0 + n·δ        (Fowler–Nordheim annealer)
 
 with the published constants C = 8e4, T0 = 0.3125, t0 = 1, δ = 2e-3, B = 2.5, ε = 1e-6 for every graph
-(1e8 iterations). The test is evaluated without a logarithm, ``B·U < e^{g/T} − ε`` (equivalent), so the
-firing probability is ``min(1, max(0, (e^{g/T} − ε)/B))``.
+(1e8 iterations). The test is evaluated in this form, with the logarithm, so the firing probability
+is ``min(1, max(0, (e^{g/T} − ε)/B))``. In random-scan mode ``U`` comes from the step's random word
+itself (the engine's per-(seed, replica, step) hash), not from a further hash of it.
 
 Asynchrony (one flip per iteration), both as in the paper:
 
@@ -35,11 +36,27 @@ Schedule ablations (``schedule=``): ``"fn"`` (default), ``"inverse"`` (``1/t``) 
 (``e^{-t}``); the ablations start and end at the FN annealer's temperatures at step 0 and step
 ``horizon``. Any :class:`neurosim.schedules.AbstractSchedule` is accepted too.
 
-Performance notes (measured, see docs/neurosa.md): the state is laid out (n, R), replica axis minor;
-the field of the pair tested at the *next* step is prefetched at the end of each step, after the spin
-write, so that no read of the old spin array remains to force XLA to copy it (a full copy per step
-otherwise); the neighbour sum runs over the row in unrolled chunks of fixed width, so a step costs
-``O(degree)`` rows, not ``O(max degree)``.
+Performance notes (measured on the 2-core CPU; figures and method in docs/neurosa.md, "Performance").
+On XLA:CPU a step of this model is a few µs of work at most; what costs is the number of separately
+dispatched kernels per step (~0.05–0.1 µs each). Hence:
+
+* the state is laid out (n, R), replica axis minor, so that one pair's spins in all replicas are one
+  contiguous row (a dynamic slice, not a gather);
+* the field of the pair tested at the *next* step is prefetched at the end of each step, after the
+  spin write, so that no read of the old spin array remains to force XLA to copy it (a full (n, R)
+  copy per step otherwise);
+* the threshold is computed with its logarithm, ``μ = T ln(B·U + ε)``: a transcendental is kept in
+  memory by XLA, while the cheap equivalent ``B·U < e^{g/T} − ε`` had its hash + compare duplicated into
+  both consumers (spin write, energy update);
+* the neighbour sum runs over the row in unrolled chunks of ``chunk = 4`` rows in a loop of
+  ``ceil(degree / 4)`` trips; the neighbour indices and weights are sliced from the tables inside the
+  loop. Wider chunks are slower per row in XLA's unrolled dynamic-slice sum, and both choices keep
+  the bytes a step touches small, which lets XLA compile the whole step loop (few replicas) or the
+  neighbour loop (≤ ~100 replicas) as one function instead of dispatching its kernels one by one
+  (XLA's ``xla_cpu_small_while_loop_byte_threshold``, 1024 bytes by default; raising it makes every
+  replica count run so — see the docs);
+* outputs that are not recorded (``active``, spikes, threshold, …) are dead code inside the engine's
+  loop and are removed by XLA (checked on the optimised HLO).
 """
 
 from __future__ import annotations
@@ -63,6 +80,10 @@ _S_TEST2 = 1  # second uniform (Gaussian noise)
 _S_SITE = 2  # independent site of the next step
 _S_PICK = 3  # arbiter pick
 _S_ACTIVE = 4  # noise of the on-demand "active" count (random scan)
+
+# With at most this many replicas the neighbour sum of the shared-site path uses the wider chunk
+# (the per-trip overhead dominates the few rows' work there; measured, docs/neurosa.md).
+_FEW = 16
 
 _NOISES = ("exponential", "gaussian", "uniform")
 _MODES = ("random_scan", "arbiter")
@@ -95,7 +116,7 @@ def _check_positive(name, value):
 class NeuroSA(AbstractModel):
     nb: jax.Array  # int32 (n, K): neighbour indices, padded with the row's own index
     w: jax.Array  # float32 (n, K): A = 2J weights, 0 on padding
-    nchunks: jax.Array  # int32 (n,): chunks of width `chunk` holding the row's neighbours
+    deg: jax.Array  # int32 (n,): number of neighbours of each row
     b: jax.Array  # float32 (n,): 2h
     site_key: jax.Array  # uint32 (2,): key of the shared site sequence
     schedule: AbstractSchedule
@@ -107,6 +128,7 @@ class NeuroSA(AbstractModel):
     sites: str = eqx.field(static=True)
     site_seed: int = eqx.field(static=True)
     chunk: int = eqx.field(static=True)
+    chunk_ind: int = eqx.field(static=True)
     _n: int = eqx.field(static=True)
 
     native = "ising"
@@ -129,7 +151,7 @@ class NeuroSA(AbstractModel):
         horizon: int = 100_000_000,
         sites: str = "shared",
         site_seed: int = 0,
-        chunk: int | None = None,
+        chunk: int = 4,
         hardware=None,
     ):
         if hardware is not None:
@@ -167,19 +189,25 @@ class NeuroSA(AbstractModel):
         self._n = n
         A = ising.J.scaled(2.0)
         deg = A.degrees() if A.nnz else np.zeros(n, dtype=np.int64)
-        if chunk is None:
-            # Unrolled chunk width: the power of two ≥ the mean degree, in [8, 64] (measured: a
-            # chunk costs a loop iteration of fixed overhead; padding costs one row read per slot).
-            chunk = int(min(64, max(8, 1 << int(math.ceil(math.log2(max(1.0, float(deg.mean()) if n else 1.0)))))))
+        # Neighbour rows summed per loop trip (unrolled). 4 measured best on CPU at 1–1024 replicas
+        # (docs/neurosa.md, "Performance"): wider chunks make XLA's unrolled dynamic-slice sum slower
+        # per row and push the step loop over XLA's small-loop threshold.
         if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
             raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
         self.chunk = int(chunk)
         kmax = int(deg.max(initial=0))
+        # Independent sites: every replica loops to the largest degree among the replicas' sites, so
+        # wider chunks (fewer trips) pay there. K is a multiple of both chunk widths.
+        self.chunk_ind = self.chunk * max(1, 16 // self.chunk)
         K = max(self.chunk, -(-kmax // self.chunk) * self.chunk)
+        if K > self.chunk_ind:
+            K = -(-K // self.chunk_ind) * self.chunk_ind
+        else:
+            self.chunk_ind = K
         idx, w = ell_arrays(A, np.float32, fan_in=K)
         self.nb = jnp.asarray(idx, dtype=jnp.int32)
         self.w = jnp.asarray(w, dtype=jnp.float32)
-        self.nchunks = jnp.asarray(-(-deg // self.chunk), dtype=jnp.int32)
+        self.deg = jnp.asarray(deg, dtype=jnp.int32)
         self.b = jnp.asarray(2.0 * ising.h, dtype=jnp.float32)
         self.offset = float(ising.offset)
         self.B, self.eps = B, float(eps)
@@ -211,27 +239,37 @@ class NeuroSA(AbstractModel):
     def _site_field(self, s, i):
         """Field of pair ``i`` (int32 scalar: shared; (R,): one per replica) in every replica."""
         R = s.shape[1]
-        c = self.chunk
-        nb_i = jnp.take(self.nb, i, axis=0)  # (K,) or (R, K)
+        if jnp.ndim(i) == 0:
+            c = self.chunk if R > _FEW else self.chunk_ind
+            # Shared site: whole rows of s. The neighbour indices and weights are sliced from the
+            # tables chunk by chunk inside the loop (not gathered as a row first), so that a step
+            # touches O(R + chunk) bytes besides the rows it reads — see the module notes.
+            def body(q, acc):
+                nb_q = jax.lax.dynamic_slice(self.nb, (i, q * c), (1, c))[0]
+                w_q = jax.lax.dynamic_slice(self.w, (i, q * c), (1, c))[0]
+                for k in range(c):
+                    row = jax.lax.dynamic_index_in_dim(s, nb_q[k], 0, keepdims=False)
+                    acc = acc + w_q[k] * row.astype(jnp.float32)
+                return acc
+
+            n_iter = (self.deg[i] + (c - 1)) // c
+            return jax.lax.fori_loop(0, n_iter, body, jnp.broadcast_to(self.b[i], (R,)))
+
+        c = self.chunk_ind
+        nb_i = jnp.take(self.nb, i, axis=0)  # (R, K)
         w_i = jnp.take(self.w, i, axis=0)
-        nck = jnp.take(self.nchunks, i, axis=0)
-        shared = jnp.ndim(i) == 0
         cols = jnp.arange(R)
 
-        def body(q, acc):
+        def body_ind(q, acc):
             for k in range(c):
                 j = q * c + k
-                if shared:
-                    row = jax.lax.dynamic_index_in_dim(s, nb_i[j], 0, keepdims=False)
-                    acc = acc + w_i[j] * row.astype(jnp.float32)
-                else:
-                    jj = jax.lax.dynamic_index_in_dim(nb_i, j, 1, keepdims=False)  # (R,)
-                    ww = jax.lax.dynamic_index_in_dim(w_i, j, 1, keepdims=False)
-                    acc = acc + ww * s[jj, cols].astype(jnp.float32)
+                jj = jax.lax.dynamic_index_in_dim(nb_i, j, 1, keepdims=False)  # (R,)
+                ww = jax.lax.dynamic_index_in_dim(w_i, j, 1, keepdims=False)
+                acc = acc + ww * s[jj, cols].astype(jnp.float32)
             return acc
 
-        n_iter = nck if shared else jnp.max(nck)
-        acc = jax.lax.fori_loop(0, n_iter, body, jnp.zeros((R,), jnp.float32))
+        n_iter = (jnp.max(jnp.take(self.deg, i)) + (c - 1)) // c
+        acc = jax.lax.fori_loop(0, n_iter, body_ind, jnp.zeros((R,), jnp.float32))
         return acc + jnp.take(self.b, i)
 
     def _next_site(self, t_next, key):
@@ -248,23 +286,30 @@ class NeuroSA(AbstractModel):
             row = s[i, jnp.arange(s.shape[1])]
         return i, row, self._site_field(s, i)
 
-    def _fires(self, gain, T, key, c):
-        """Threshold test for gains ``gain`` (any shape broadcasting with counters ``c``)."""
-        b1 = nsr.bits(key, c)
-        if self.noise == "exponential":
-            # g > T ln(B U + ε)  ⇔  B U < e^{g/T} − ε   (no logarithm per test)
-            return nsr.to_uniform(b1) * self.B < jnp.exp(gain / T) - self.eps
-        return gain > self._threshold(T, key, c, b1)
+    def _fires(self, gain, T, b1, b2):
+        """Threshold test ``gain > μ`` with random words ``b1`` (and ``b2``, Gaussian noise).
 
-    def _threshold(self, T, key, c, b1=None):
-        b1 = nsr.bits(key, c) if b1 is None else b1
+        In the paper's form, with the logarithm: XLA keeps a transcendental's result in memory
+        instead of recomputing it in every consumer, so the random words are hashed once per test
+        (with ``B U < e^{g/T} − ε``, the cheap hash + compare was duplicated into both the spin
+        write and the energy update)."""
+        return gain > self._threshold(T, b1, b2)
+
+    def _threshold(self, T, b1, b2):
         if self.noise == "exponential":
             return T * jnp.log(nsr.to_uniform(b1) * self.B + self.eps)
         mean = math.log(self.B) - 1.0  # moments of ln(B U): mean ln B − 1, variance 1
         if self.noise == "gaussian":
-            z = nsr.to_normal(b1, nsr.bits(key, c ^ np.uint32(0x9E3779B9)))
-            return T * (mean + z)
+            return T * (mean + nsr.to_normal(b1, b2))
         return T * (mean + math.sqrt(12.0) * (nsr.to_uniform(b1) - 0.5))
+
+    def _words(self, key, c):
+        """The test's random words: ``b1`` = ``bits(key, c)`` and, for Gaussian noise, ``b2``.
+        ``c=None``: ``b1`` is the step word itself (already a hash of (seed, replica, step))."""
+        b1 = key if c is None else nsr.bits(key, c)
+        c2 = nsr.counters(1, _S_TEST2)[0] if c is None else c ^ np.uint32(0x9E3779B9)
+        b2 = nsr.bits(key, c2) if self.noise == "gaussian" else None
+        return b1, b2
 
     # ------------------------------------------------------------------ state
     def init(self, states, *, key):
@@ -291,9 +336,9 @@ class NeuroSA(AbstractModel):
     def _step_scan(self, state, t, T, key):
         s, energy, i, row, u = state
         R = s.shape[1]
-        c = nsr.counters(1, _S_TEST)[0]
+        b1, b2 = self._words(key, None)
         gain = -row.astype(jnp.float32) * u
-        fire = self._fires(gain, T, key, c)
+        fire = self._fires(gain, T, b1, b2)
         new = jnp.where(fire, -row, row)
         if self.sites == "shared":
             s = jax.lax.dynamic_update_index_in_dim(s, new, i, 0)
@@ -314,12 +359,13 @@ class NeuroSA(AbstractModel):
             # pairs that would fire if tested now, each with its own fresh noise
             sf = s.astype(jnp.float32)
             g_all = -sf * self._full_field(s)
-            return jnp.sum(self._fires(g_all, T, key[None, :], nsr.counters(self._n, _S_ACTIVE)[:, None]), axis=0, dtype=jnp.int32)
+            w1, w2 = self._words(key[None, :], nsr.counters(self._n, _S_ACTIVE)[:, None])
+            return jnp.sum(self._fires(g_all, T, w1, w2), axis=0, dtype=jnp.int32)
 
         outs = {
             "energy": energy,
             "temperature": T,
-            "threshold": self._threshold(T, key, c),
+            "threshold": self._threshold(T, b1, b2),
             "site": ii,
             "event": on - off,
             "on_spikes": onehot(on),
@@ -335,7 +381,8 @@ class NeuroSA(AbstractModel):
         cols = jnp.arange(R)
         c = nsr.counters(n, _S_TEST)[:, None]
         gain = -s.astype(jnp.float32) * u  # (n, R)
-        fire = self._fires(gain, T, key[None, :], c)
+        b1, b2 = self._words(key[None, :], c)
+        fire = self._fires(gain, T, b1, b2)
         count = jnp.sum(fire, axis=0, dtype=jnp.int32)  # (R,)
         # the arbiter: the k-th firing pair, k uniform in [0, count)
         upick = nsr.uniform(key, nsr.counters(1, _S_PICK)[0])
@@ -361,7 +408,7 @@ class NeuroSA(AbstractModel):
         outs = {
             "energy": energy,
             "temperature": T,
-            "threshold": self._threshold(T, key[None, :], c).T,
+            "threshold": self._threshold(T, b1, b2).T,
             "site": j,
             "event": on - off,
             "on_spikes": onehot(on),
