@@ -6,6 +6,7 @@ from ._dictionary import DictionaryResult, anneal_codes, learn_dictionary
 from ._exact import ExactResult, one_flip_descent, qubo_energy, solve_qubo_exact
 from ._images import load_image, sliding_patches, tiles, training_patches, untile
 from ._qubo import sparse_coding_energy, sparse_coding_matrix, sparse_coding_qubo
+from ._warm import WarmStartResult, warm_start
 
 __all__ = [
     "DictionaryResult",
@@ -28,4 +29,6 @@ __all__ = [
     "tiles",
     "training_patches",
     "untile",
+    "warm_start",
+    "WarmStartResult",
 ]

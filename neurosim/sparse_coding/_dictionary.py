@@ -165,7 +165,8 @@ def learn_dictionary(
             keep = energies(D, A, lam) < energies(D, A_new, lam)
             A_new = jnp.where(keep[:, None], A, A_new)
         A = A_new
-        D, opt_state = fit(D, opt_state, A)  # step 3
+        with jax.numpy_dtype_promotion("standard"):  # optax's Adam mixes its int32 step count with floats
+            D, opt_state = fit(D, opt_state, A)  # step 3
         r = Xj - A @ D.T
         err = float(jnp.mean(jnp.sum(r * r, axis=1) / xx))
         spars = float(jnp.mean(A))
