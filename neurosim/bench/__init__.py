@@ -10,5 +10,7 @@ BENCHES: dict[str, str] = {
     "suite": "neurosim.bench._suite",
     "qscore": "neurosim.bench._qscore",
     "neurosa": "neurosim.bench._neurosa",
+    "sparse-coding": "neurosim.bench._sparse_coding",
     "maxcut": "neurosim.bench._maxcut",
+    "mis": "neurosim.bench._mis",
 }
