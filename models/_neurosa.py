@@ -36,6 +36,10 @@ Schedule ablations (``schedule=``): ``"fn"`` (default), ``"inverse"`` (``1/t``) 
 (``e^{-t}``); the ablations start and end at the FN annealer's temperatures at step 0 and step
 ``horizon``. Any :class:`neurosim.schedules.AbstractSchedule` is accepted too.
 
+``horizon`` (default 1e8, the published run length) is the number of iterations the annealer is laid
+out for: unless ``delta`` is given, ``δ = 2e-3 · 1e8 / horizon``, so that a shorter run (e.g.
+``neurosim solve … --steps 1e6 --param horizon=1e6``) still ends at the published final temperature.
+
 Performance notes (measured on the 2-core CPU; figures and method in docs/neurosa.md, "Performance").
 On XLA:CPU a step of this model is a few µs of work at most; what costs is the number of separately
 dispatched kernels per step (~0.05–0.1 µs each). Hence:
@@ -145,7 +149,7 @@ class NeuroSA(AbstractModel):
         T0: float = 0.3125,
         C: float = 8e4,
         t0: float = 1.0,
-        delta: float = 2e-3,
+        delta: float | None = None,
         B: float = 2.5,
         eps: float = 1e-6,
         horizon: int = 100_000_000,
@@ -163,11 +167,16 @@ class NeuroSA(AbstractModel):
         if sites not in _SITES:
             raise ValueError(f"NeuroSA sites must be one of {_SITES}, got {sites!r}")
         T0, C, t0, B = (_check_positive(k, v) for k, v in (("T0", T0), ("C", C), ("t0", t0), ("B", B)))
-        delta = _check_positive("delta", delta)
-        if not (isinstance(eps, (int, float)) and 0 <= eps < 1):
-            raise ValueError(f"eps must be a number in [0, 1), got {eps!r}")
+        if isinstance(horizon, (float, np.floating)) and float(horizon).is_integer():
+            horizon = int(horizon)  # "1e6" from the command line
         if not (isinstance(horizon, (int, np.integer)) and horizon >= 1):
             raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+        horizon = int(horizon)
+        # The published δ = 2e-3 is for 1e8 iterations; a shorter horizon compresses the annealer in
+        # time so that the run still ends at the published final temperature.
+        delta = _check_positive("delta", 2e-3 * 1e8 / horizon if delta is None else delta)
+        if not (isinstance(eps, (int, float)) and 0 <= eps < 1):
+            raise ValueError(f"eps must be a number in [0, 1), got {eps!r}")
         if not isinstance(site_seed, (int, np.integer)):
             raise ValueError(f"site_seed must be an integer, got {site_seed!r}")
 
@@ -180,7 +189,7 @@ class NeuroSA(AbstractModel):
             t_start = float(fn(jnp.int32(0)))
             t_end = float(T0 / math.log1p((t0 + (horizon - 1) * delta) / C))
             cls = InverseTime if schedule == "inverse" else Exponential
-            self.schedule = cls.anneal(t_start, t_end, int(horizon))
+            self.schedule = cls.anneal(t_start, t_end, horizon)
         else:
             raise ValueError(f"NeuroSA schedule must be one of {_SCHEDULES} or a neurosim schedule, got {schedule!r}")
 

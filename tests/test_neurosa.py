@@ -268,6 +268,16 @@ def test_schedules_and_observables():
             assert np.all((rec["active"] > 0) == (ev != 0))  # a flip iff some pair is above threshold
 
 
+def test_horizon_compresses_the_published_annealer():
+    p = _ten_node_graph()
+    full, short = NeuroSA(p), NeuroSA(p, horizon=1e6)  # a float, as parsed from the command line
+    assert float(short.schedule.delta) == pytest.approx(0.2)
+    assert float(short.schedule(jnp.int32(10**6 - 1))) == pytest.approx(float(full.schedule(jnp.int32(10**8 - 1))), rel=1e-5)
+    assert float(NeuroSA(p, horizon=10**6, delta=1e-3).schedule.delta) == pytest.approx(1e-3)  # explicit δ wins
+    with pytest.raises(ValueError, match="horizon"):
+        NeuroSA(p, horizon=2.5)
+
+
 def test_bad_parameters_raise():
     p = _ten_node_graph()
     for kw, word in [(dict(mode="sync"), "mode"), (dict(noise="pink"), "noise"), (dict(schedule="linear"), "schedule"),
@@ -283,6 +293,10 @@ def test_cli_builds_neurosa(tmp_path):
     p = _ten_node_graph()
     m = build_model("neurosa", p, steps=1000, mode="arbiter", noise="uniform", schedule="exp", horizon=1000)
     assert m.mode == "arbiter" and m.noise == "uniform"
+    for bad, word in [({"mode": "sync"}, "mode"), ({"noise": "pink"}, "noise"), ({"sites": "all"}, "sites"),
+                      ({"schedule": "linear"}, "schedule"), ({"horizon": 0}, "horizon"), ({"colour": 1}, "colour")]:
+        with pytest.raises(ValueError, match=word):
+            build_model("neurosa", p, steps=1000, **bad)
 
 
 @pytest.mark.slow
