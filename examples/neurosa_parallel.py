@@ -9,6 +9,7 @@ total work; the figure compares the distributions over trials.
 """
 
 import argparse
+import json
 import os
 import sys
 
@@ -49,6 +50,10 @@ def main():
                             title=f"G15: 5 parallel replicas vs one 5× longer ({args.trials} trials each)")
     path = os.path.join(args.out, "neurosa_parallel_g15.png")
     fig.savefig(path, dpi=120)
+    with open(path.replace(".png", ".json"), "w") as fh:
+        json.dump({"graph": "G15", "best_known": ref, "n": N, "trials": args.trials, "seed": args.seed,
+                   "parallel_best_of_5": (parallel * ref).astype(int).tolist(), "single_5n": (single * ref).astype(int).tolist(),
+                   "run_s": {"parallel": short.time_run, "single": long.time_run}}, fh, indent=1)
     print(f"figure {os.path.abspath(path)}")
 
 

@@ -152,23 +152,46 @@ def pca_trajectory_3d(scores, times=None, *, explained=None, title: str | None =
     return fig
 
 
-def solution_kde(groups: dict, *, xlabel: str = "cut / best known", title: str | None = None, rug: bool = True, xlim=None):
-    """Kernel densities of normalised solution quality, one curve per group (``{label: values}``)."""
-    fig, ax = _fig()
-    allv = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in groups.values()]) if groups else np.zeros(1)
+def solution_kde(groups: dict, *, xlabel: str = "cut / best known", title: str | None = None, rug: bool = True, xlim=None,
+                 ridge: bool = False, marks=(1.0,)):
+    """Kernel densities of normalised solution quality, one curve per group (``{label: values}``).
+
+    ``ridge=False``: the densities overlaid on one axis. ``ridge=True``: one row per group (the paper's
+    Fig. 3 layout), each density scaled to a unit peak so that narrow and wide distributions are both
+    readable; the row shows the group's values as a rug and its minimum as a dot. ``marks``: x values
+    drawn as dotted vertical lines (default 1.0, the best known)."""
+    groups = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in groups.items()}
+    allv = np.concatenate(list(groups.values())) if groups else np.zeros(1)
     lo, hi = (float(allv.min()), float(allv.max())) if xlim is None else xlim
     span = max(hi - lo, 1e-3)
     grid = np.linspace(lo - 0.15 * span, hi + 0.15 * span, 400)
-    for label, v in groups.items():
-        v = np.asarray(v, dtype=np.float64).ravel()
-        _, d = analysis.kde(v, grid)
-        line = ax.plot(grid, d, label=f"{label} (N={v.size})")[0]
-        ax.fill_between(grid, d, alpha=0.15, color=line.get_color())
-        if rug:
-            ax.plot(v, np.full_like(v, -0.02 * max(1.0, d.max())), "|", color=line.get_color(), ms=8)
+    if ridge:
+        fig, ax = _fig((6.4, 1.0 + 0.55 * max(1, len(groups))))
+        for row, (label, v) in enumerate(reversed(list(groups.items()))):
+            _, d = analysis.kde(v, grid)
+            d = 0.85 * d / d.max()
+            line = ax.plot(grid, row + d, lw=1.2)[0]
+            ax.fill_between(grid, row, row + d, alpha=0.25, color=line.get_color())
+            if rug:
+                ax.plot(v, np.full_like(v, row + 0.04), "|", color=line.get_color(), ms=7)
+            ax.plot([v.min()], [row], "o", color=line.get_color(), ms=3)
+        ax.set_yticks(np.arange(len(groups)))
+        ax.set_yticklabels([f"{k} (N={v.size})" for k, v in reversed(list(groups.items()))], fontsize="small")
+        ax.set_ylim(-0.2, len(groups) + 0.1)
+    else:
+        fig, ax = _fig()
+        for label, v in groups.items():
+            _, d = analysis.kde(v, grid)
+            line = ax.plot(grid, d, label=f"{label} (N={v.size})")[0]
+            ax.fill_between(grid, d, alpha=0.15, color=line.get_color())
+            if rug:
+                ax.plot(v, np.full_like(v, -0.02 * max(1.0, d.max())), "|", color=line.get_color(), ms=8)
+        ax.set_ylabel("density")
+        ax.legend(fontsize="small")
+    for x in marks or ():
+        if grid[0] <= x <= grid[-1]:
+            ax.axvline(x, color="0.4", ls=":", lw=1)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("density")
-    ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
     return fig

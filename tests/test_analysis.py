@@ -108,6 +108,7 @@ def test_figures_build_and_save(tmp_path):
         plot.active_histogram(rng.integers(0, 10, 500)),
         plot.pca_trajectory_3d(rng.normal(size=(40, 3)), explained=[0.5, 0.2, 0.1]),
         plot.solution_kde({"G1": rng.normal(0.995, 0.002, 20), "G15": rng.normal(0.993, 0.003, 20)}),
+        plot.solution_kde({"G1": np.full(8, 1.0), "G11": 1 - rng.integers(0, 4, 8) / 564}, ridge=True, marks=(0.99, 1.0)),
         plot.distance_trace(steps, rng.integers(0, 12, (300, 2)), labels=["s*", "-s*"]),
     ]
     for k, f in enumerate(figs):
