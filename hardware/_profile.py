@@ -13,8 +13,8 @@ Couplings → integers (host side, float64 in, exact integers out)
     ``q = profile.quantize(W, bias)``: ``W`` a :class:`~neurosim.SymmetricMatrix` of synaptic
     weights (the coefficient each spike delivers), ``bias`` a length-n vector held in neuron state.
     One common scale ``s`` (weight units per problem unit) is chosen so the largest ``|W|`` fits
-    ``weight_bits`` signed bits (QPU-style auto-scale; integer problems get an integer scale so
-    they stay exact). Returns :class:`Quantized`: ``W`` (integer-valued SymmetricMatrix),
+    ``weight_bits`` signed bits and every bias fits the ``state_bits`` state word (QPU-style
+    auto-scale; integer problems get an integer scale so they stay exact). Returns :class:`Quantized`: ``W`` (integer-valued SymmetricMatrix),
     ``bias`` (int64), ``scale``, ``max_error`` (largest |coefficient error| in problem units),
     ``collapsed`` (the (i, j) pairs, i < j, whose nonzero coupling rounded to 0), and
     ``report()`` / ``str()``. An integer energy ``E_int`` means ``E_int / scale`` problem units;
@@ -202,8 +202,9 @@ class HardwareProfile(eqx.Module):
         """Scale weights ``W`` and ``bias`` by one factor and round to integers (see module docstring).
 
         ``scale=None`` picks ``weight_max / max|W|`` (or ``weight_max / max|bias|`` if W is empty),
-        floored to an integer when every coefficient is already an integer, so integer problems
-        (Max-Cut with ±1 weights, MIS) stay exact whenever that is possible.
+        lowered if needed so that every bias fits the ``state_bits`` state word, and floored to an
+        integer when every coefficient is already an integer, so integer problems (Max-Cut with ±1
+        weights, MIS) stay exact whenever that is possible.
         """
         n = W.n
         bias = np.zeros(n) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
@@ -214,11 +215,13 @@ class HardwareProfile(eqx.Module):
             return Quantized(W, bias.astype(np.float64), 1.0, None, 0.0, 0.0, 0.0, np.zeros((0, 2), np.int64), np.zeros(0, np.int64), True)
         wmax = float(np.abs(wv).max(initial=0.0))
         if scale is None:
-            ref = wmax if wmax > 0 else float(np.abs(bias).max(initial=0.0))
-            if ref == 0:
+            bmax = float(np.abs(bias).max(initial=0.0))
+            if wmax == 0 and bmax == 0:
                 scale = 1.0
             else:
-                scale = self.weight_max / ref
+                scale = self.weight_max / (wmax if wmax > 0 else bmax)
+                if bmax > 0:  # biases live in the state word: they must fit it too
+                    scale = min(scale, self.state_max / bmax)
                 integral = np.all(wv == np.round(wv)) and np.all(bias == np.round(bias))
                 if integral and scale >= 1:
                     scale = float(math.floor(scale))

@@ -130,6 +130,14 @@ def test_collapsed_bias_and_integer_problems_stay_exact():
     assert qz3.scale == 1.0 and qz3.exact
 
 
+def test_auto_scale_keeps_biases_inside_the_state_word():
+    # weights ±1 (→ 127·…) but a bias of 300: with 10-bit state (±511) the scale drops to ⌊511/300⌋ = 1
+    W = ns.SymmetricMatrix.from_dense(np.array([[0, 1.0], [1.0, 0]]))
+    qz = LOIHI2.replace(state_bits=10).quantize(W, np.array([300.0, -2.0]))
+    assert qz.scale == 1.0 and qz.bias.tolist() == [300, -2] and qz.exact
+    assert LOIHI2.quantize(W, np.array([300.0, -2.0])).scale == 127.0
+
+
 def test_quantize_refuses_out_of_range_scale_and_bias():
     W = ns.SymmetricMatrix.from_dense(np.array([[0, 1.0], [1.0, 0]]))
     with pytest.raises(ValueError, match="int8 range"):

@@ -13,4 +13,5 @@ BENCHES: dict[str, str] = {
     "sparse-coding": "neurosim.bench._sparse_coding",
     "maxcut": "neurosim.bench._maxcut",
     "mis": "neurosim.bench._mis",
+    "precision": "neurosim.bench._precision",
 }
