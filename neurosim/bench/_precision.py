@@ -182,9 +182,9 @@ def _markdown(data, args):
     parts = [f"Command: `{cmd}`. SA neuron, {data['replicas']} replicas × {data['steps']} steps, median of {data['seeds']} seeds; "
              "quality = best value / reference (best of all runs, or the proven optimum). One width varied at a time from "
              "LOIHI2 (w8 s24 r24); *collapsed*: nonzero couplings (and biases) that rounded to 0; *max err*: largest coefficient "
-             "error in problem units; *coldest T̂*: the end of the anneal in the integer temperature register (weight units; the
-register holds integers ≥ 1, so at a small weight scale the anneal cannot get as cold as the float one); *overflow*: the
-sticky state-overflow flag was raised in some replica."]
+             "error in problem units; *coldest T̂*: the end of the anneal in the integer temperature register (weight units; "
+             "the register holds integers ≥ 1, so at a small weight scale the anneal cannot get as cold as the float one); "
+             "*overflow*: the sticky state-overflow flag was raised in some replica."]
     rows = []
     for p in data["points"]:
         q = p["quantization"] or {}
