@@ -16,21 +16,28 @@ Acceptance (``acceptance=``):
 
 * ``"exp"``: accept iff ``u < exp(−ΔC / T)`` (u uniform on the 2^-24 grid);
 * ``"clz"``: the chip's exp-free test: accept iff ``ΔC < 0`` or ``r = 0`` or ``ΔC < T̂·clz(r)``
-  with r a 24-bit random integer and ``T̂ = T / log2 e`` — i.e. ``exp(−ΔC/T)`` rounded down to a
-  power of two, ``P = 2^-min(⌊ΔC/T̂⌋+1, 24)``.
+  with r a 24-bit random integer and ``T̂ = T / log2 e`` — i.e. ``P = 2^-min(⌊ΔC/T̂⌋+1, 24)``,
+  a staircase within a factor 2 below ``exp(−ΔC/T)`` (½ at ΔC = 0).
+
+Temperatures default to ``default_temperatures(problem)`` (from the Ising couplings: breaking a
+typical bond is accepted with 1/e at the start, the weakest with 0.1 % at the end), annealed
+geometrically over ``steps`` (linear and constant schedules too).
 
 With ``hardware=LOIHI2`` (or any integer profile) the whole neuron runs in integers: W in
 ``weight_bits`` signed ints (auto-scaled, report in ``model.quantization``), bias and input in
 saturating ``state_bits`` words (a sticky per-replica ``overflow`` flag is output), ``rng_bits``
-random numbers, the clz test, and an integer annealer in a ``temperature_bits`` register (the
-schedule's T̂ kept in the state: linear ``T̂ −= ΔT̂`` or geometric ``T̂ = (T̂·a) >> 15`` every
+random numbers, the clz test, and an integer annealer in a ``temperature_bits`` register (T̂ ≥ 1
+with 8 extra fraction bits; linear ``T̂ −= ΔT̂`` or geometric ``T̂ = round(T̂·a / 2^15)`` every
 ``k`` steps, as in Lava's annealing process). Integer runs are bit-exact across jit/no-jit,
 chunking and repeats.
 
-Speed: the field update is event-driven — only neurons that flipped send their ±1 through
-``synapses.add_columns`` (at most ``max_events`` per replica per step, else one full product) —
-and all random numbers of a step come from one counter hash per neuron (24 bits for the test,
-the other 8 for the refractory period).
+Speed (CPU measurements in docs/loihi2.md): all random numbers of a step come from one counter
+hash per neuron (24 bits for the test, 8 for the refractory period); a neuron's bit and
+refractory counter share one int32 word; the field update is event-driven — the flips of all
+replicas are compacted into one list (packed flip words, prefix counts, a popcount binary search)
+and only those weight rows are added (dense rows, or ELL rows on sparse low-degree problems), or,
+on a step with more than ``R·max_events`` flips, the field is recomputed with one product
+(dense, or segment-sum on a sparse problem).
 """
 
 from __future__ import annotations

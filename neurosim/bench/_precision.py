@@ -169,7 +169,8 @@ def main(args):
     md = _markdown(data, args)
     if not args.quick or args.record:
         fig = _figure(points)
-        md += f"\n\n![precision]({fig})"
+        clz_figure()
+        md += f"\n\n![precision]({fig})\n\n![clz acceptance](figures/loihi2_clz_acceptance.png)"
         record_section("precision", md, data, env=env)
     print(md)
     return data
@@ -232,3 +233,57 @@ def _figure(points):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return "figures/precision_bits.png"
+
+
+def clz_figure(path=None, R=2048, copies=8):
+    """docs/figures/loihi2_clz_acceptance.png: the clz test's acceptance probability against
+    ``exp(−ΔC/T)`` — closed form ``2^−min(⌊ΔC/T̂⌋+1, 24)`` with ``T̂ = T·ln 2`` (a staircase that
+    stays within a factor 2 below the exponential) and the frequency measured through the SA
+    neuron on the Loihi 2 profile (one step of independent neurons from x = 0, R replicas)."""
+    import math
+
+    import jax
+    import jax.numpy as jnp
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import neurosim as ns
+    from neurosim import random as nsr
+    from neurosim.hardware import LOIHI2
+    from neurosim.models import SA
+
+    from ._report import default_docs_dir
+
+    T_hat = 4  # integer temperature register, weight units
+    T = T_hat / math.log(2)
+    dCs = np.arange(-4, 8 * T_hat + 1)
+    q = np.repeat(dCs, copies).astype(float)
+    prob = ns.QUBO(ns.SymmetricMatrix.from_dense(np.zeros((len(q), len(q)))), q)
+    m = SA(prob, hardware=LOIHI2, scale=1.0, schedule="constant", T_start=T, max_events=1)
+    keys = nsr.replica_keys(0, np.arange(R, dtype=np.uint32))
+    st = m.init(jnp.zeros((R, len(q)), jnp.int8), key=nsr.step_words(keys, 0, salt=1))
+    _, out = jax.jit(lambda s: m.step(s, jnp.int32(0), key=nsr.step_words(keys, 0)))(st)
+    meas = np.asarray(out["spikes"], np.float64).mean(axis=0).reshape(len(dCs), copies).mean(axis=1)
+    x = np.linspace(-4, 8 * T_hat, 600)
+    closed = np.where(x < 0, 1.0, 2.0 ** -np.minimum(np.floor(x / T_hat) + 1, 24))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, log in zip(axes, (False, True)):
+        ax.plot(x / T, np.minimum(1.0, np.exp(-x / T)), "k-", lw=1.2, label="exp(−ΔC/T) (Metropolis)")
+        ax.plot(x / T, closed, "C0-", lw=1.2, label="clz test, closed form 2^−min(⌊ΔC/T̂⌋+1, 24)")
+        ax.plot(dCs / T, meas, "o", color="C1", ms=3.5, label=f"measured: SA neuron, LOIHI2, {R * copies} draws/point")
+        ax.set_xlabel("ΔC / T")
+        ax.set_ylabel("P(accept)")
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(1e-4, 1.5)
+        ax.legend(fontsize=7)
+    axes[0].set_title(f"clz Metropolis test (T̂ = T·ln 2 = {T_hat} weight units)", fontsize=9)
+    axes[1].set_title("log scale: the staircase stays within ×½ of exp", fontsize=9)
+    fig.tight_layout()
+    path = path or os.path.join(default_docs_dir(), "figures", "loihi2_clz_acceptance.png")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
