@@ -166,7 +166,7 @@ def _interleaved_min(fns, reps):
     return best
 
 
-def profile_step(problem, *, T, replicas=16, steps=200, hardware=None, reps=7):
+def profile_step(problem, *, T, replicas=16, steps=200, hardware=None, reps=5):
     """Per-step cost of the SA neuron at constant temperature ``T`` and its parts (µs per step):
 
     * ``step``: the whole step (``model.step`` in a jitted loop);
@@ -174,7 +174,8 @@ def profile_step(problem, *, T, replicas=16, steps=200, hardware=None, reps=7):
     * ``field``: the event-driven field update alone, fed the flips of a real run at this T;
     * ``energy``: the cost integrator (Σ x(q + z/2)) alone;
     * ``rest`` = step − rng − field − energy: accept test, refractory counters, state word, packing;
-    * ``capture``: best-state capture per step (engine, ``best_every=1`` minus ``best_every=64``)."""
+    * ``capture``: best-state capture per step (engine, ``best_every=1`` minus ``best_every=64``; one
+      run each, so the noisiest column)."""
     import jax
     import jax.numpy as jnp
 
@@ -233,7 +234,7 @@ def profile_step(problem, *, T, replicas=16, steps=200, hardware=None, reps=7):
     # capture: the engine compares energies and copies improved states after every block
     cap = {}
     for be in (1, 64):
-        r = min((ns.run(m, problem, steps=steps * 4, replicas=R, seed=1, best_every=be) for _ in range(3)), key=lambda r: r.time_run)
+        r = ns.run(m, problem, steps=steps * 4, replicas=R, seed=1, best_every=be)
         cap[be] = r.time_run / (steps * 4)
     us = 1e6 / steps
     out = {
@@ -332,7 +333,7 @@ def main(args):
                 hot, cold = default_temperatures(g.to_qubo())
                 for T in (2 * cold, hot):
                     for hw in (None, LOIHI2):
-                        prof.append(profile_step(g, T=T, hardware=hw, replicas=16, steps=100 if args.quick else 300))
+                        prof.append(profile_step(g, T=T, hardware=hw, replicas=16, steps=100 if args.quick else 200))
                         print(f"profile {name} T={T:.3g} {hw and hw.name}: {prof[-1]['step_us']:.0f} us/step", file=sys.stderr, flush=True)
     data = {"rows": rows, "ttt": ttt, "profile": prof, "replicas": args.replicas, "repeats": repeats, "cap_s": cap, "quick": bool(args.quick)}
     md = _markdown(data, args)
