@@ -158,14 +158,16 @@ def _empirical(model, p, steps, every, burn, R=2048, seed=0):
     return np.bincount(idx, minlength=1 << p.n) / idx.size
 
 
-@pytest.mark.parametrize("mode", ["arbiter", "random_scan"])
-def test_stationary_distribution_matches_exact_transition_matrix(mode):
+@pytest.mark.parametrize("mode,sites", [("arbiter", "independent"), ("random_scan", "independent"), ("random_scan", "shared")])
+def test_stationary_distribution_matches_exact_transition_matrix(mode, sites):
+    """Shared sites too: every replica is the same chain; the common site sequence only correlates
+    the replicas (the empirical law pools them over time)."""
     p = _ising_small(6, seed=1)
     T = 1.0
     P = _arbiter_matrix(p, T) if mode == "arbiter" else _scan_matrix(p, T)
     pi = _stationary(P)
     np.testing.assert_allclose(P.sum(1), 1.0, atol=1e-12)
-    m = NeuroSA(p, mode=mode, schedule=Constant(T), sites="independent")
+    m = NeuroSA(p, mode=mode, schedule=Constant(T), sites=sites)
     every = 4 if mode == "arbiter" else 12
     emp = _empirical(m, p, steps=every * 150, every=every, burn=every * 30)
     tv = 0.5 * np.abs(emp - pi).sum()

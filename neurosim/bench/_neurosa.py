@@ -3,15 +3,19 @@
 Two parts, recorded as separate sections of docs/benchmarks.md:
 
 * ``speed``: iterations per second (all replicas together) of the NeuroSA model on G1 and G15 with
-  1 / 64 / 1024 replicas, side by side in the same process with two plain-NumPy references written
+  1 / 8 / 64 / 1024 replicas, side by side in the same run with two plain-NumPy references written
   from the paper: a per-iteration Python loop (the style of the authors' CPU code) and a loop over
-  iterations vectorised over replicas.
+  iterations vectorised over replicas. NeuroSA is measured twice, each time in a fresh child process:
+  with XLA's default flags, and with XLA:CPU's small-loop threshold raised
+  (:data:`TUNED_XLA_FLAG`), which makes XLA compile the whole step loop as one function instead of
+  dispatching its kernels one by one. Then the time of 1e8 iterations × 8 replicas on G15 (the
+  published run length), measured in both settings (``--quick``: extrapolated from 1e6).
 * ``quality``: with the published constants, 1e8 iterations and 8 replicas per graph, each replica's
   best cut against the best-known cut on G1, G11, G14, G15, G22 (the issue's must-show: all ≥ 0.99).
   Graphs can be run one at a time (``--graphs G15``); results merge into the recorded table.
 
-``--quick`` shrinks everything to a smoke run of a few seconds (results are then not recorded unless
-``--record`` is given).
+``--quick`` shrinks everything to a smoke run (results are then not recorded unless ``--record`` is
+given).
 """
 
 from __future__ import annotations
@@ -27,7 +31,13 @@ import numpy as np
 
 SPEED_GRAPHS = ("G1", "G15")
 QUALITY_GRAPHS = ("G1", "G11", "G14", "G15", "G22")
-REPLICAS = (1, 64, 1024)
+REPLICAS = (1, 8, 64, 1024)
+TARGET_IT_S = 50e6  # the issue's target on the 2-core CPU
+TARGET_SPEEDUP = 250.0
+
+#: XLA:CPU option raising the byte threshold under which a while loop is compiled as one function
+#: (default 1024 bytes per iteration); must be in ``XLA_FLAGS`` before JAX compiles anything.
+TUNED_XLA_FLAG = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000000000"
 
 
 # ----------------------------------------------------------------------------- data
@@ -116,40 +126,110 @@ def batched_loop(problem, iters: int, replicas: int, *, seed: int = 0, T0=0.3125
 
 
 # ----------------------------------------------------------------------------- parts
-def _neurosa_rate(problem, replicas, steps, **params):
+def _neurosa_rate(problem, replicas, steps, *, reps: int = 1, **params):
+    """Best of ``reps`` runs: (iterations/s over all replicas, run seconds, compile seconds)."""
     import neurosim as ns
     from neurosim.models import NeuroSA
 
     model = NeuroSA(problem, **params)
-    r = ns.run(model, problem, steps=steps, replicas=replicas, seed=0)
-    return steps * replicas / r.time_run, r.time_run, r.time_compile
+    best = None
+    for _ in range(max(1, reps)):
+        r = ns.run(model, problem, steps=steps, replicas=replicas, seed=0)
+        if best is None or r.time_run < best.time_run:
+            best = r
+    return steps * replicas / best.time_run, best.time_run, best.time_compile
 
 
-def run_speed(gdir, *, quick: bool = False, graphs=SPEED_GRAPHS, replicas=REPLICAS) -> list[dict]:
+def _steps_for(R: int, quick: bool) -> int:
+    target = 4e6 if quick else 1e8  # iterations, all replicas together
+    return int(min(3_000_000, max(20_000, target // R)))
+
+
+def _xla_env(tuned: bool) -> dict:
+    env = dict(os.environ)
+    flags = [f for f in env.get("XLA_FLAGS", "").split() if "xla_cpu_small_while_loop_byte_threshold" not in f]
+    if tuned:
+        flags.append(TUNED_XLA_FLAG)
+    env["XLA_FLAGS"] = " ".join(flags)
+    return env
+
+
+def _child(job: dict, tuned: bool) -> list:
+    """Run ``job`` (see :func:`_child_main`) in a fresh Python process with default or tuned XLA flags."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-m", "neurosim.bench._neurosa", json.dumps(job)], env=_xla_env(tuned),
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"NeuroSA speed child failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _child_main(job: dict) -> list:
     import neurosim as ns
+    from neurosim.models import NeuroSA
 
-    target = 2e6 if quick else 3e7  # iterations (all replicas) per measurement
-    plain_iters = 20_000 if quick else 200_000
+    problem = ns.MaxCut.from_gset(os.path.join(job["gdir"], f"{job['graph']}.txt"))
+    rows = []
+    if job["kind"] == "rates":
+        for R in job["replicas"]:
+            steps = _steps_for(R, job["quick"])
+            rate, run_s, comp_s = _neurosa_rate(problem, R, steps, reps=job["reps"])
+            row = {"replicas": R, "steps": steps, "it_s": rate, "run_s": run_s, "compile_s": comp_s}
+            if R > 1:
+                row["independent_it_s"] = _neurosa_rate(problem, R, max(2_000, steps // 8), sites="independent")[0]
+            rows.append(row)
+    else:  # "long": the published run length on one graph
+        steps, R = job["steps"], job["replicas"]
+        r = ns.run(NeuroSA(problem, delta=2e-3 * 1e8 / steps), problem, steps=steps, replicas=R, seed=0)
+        rows.append({"steps": steps, "replicas": R, "run_s": r.time_run, "compile_s": r.time_compile,
+                     "cuts": np.asarray(r.report["cut"]).tolist()})
+    return rows
+
+
+def run_speed(gdir, *, quick: bool = False, graphs=SPEED_GRAPHS, replicas=REPLICAS, long_steps: int | None = None) -> dict:
+    """Rates table (rows per graph × replicas) and the 1e8 × 8 G15 timing, both XLA settings."""
+    plain_iters = 20_000 if quick else 300_000
+    reps = 1 if quick else 2
     rows = []
     for g in graphs:
+        import neurosim as ns
+
         problem = ns.MaxCut.from_gset(os.path.join(gdir, f"{g}.txt"))
         _, dt = plain_loop(problem, plain_iters)
         plain = plain_iters / dt
+        job = {"kind": "rates", "gdir": gdir, "graph": g, "replicas": list(replicas), "quick": quick, "reps": reps}
+        default = {r["replicas"]: r for r in _child(job, tuned=False)}
+        tuned = {r["replicas"]: r for r in _child(job, tuned=True)}
         for R in replicas:
-            steps = int(max(2_000, target // R))
-            rate, run_s, comp_s = _neurosa_rate(problem, R, steps)
-            row = {"graph": g, "replicas": R, "steps": steps, "neurosa_it_s": rate, "run_s": run_s, "compile_s": comp_s,
-                   "plain_loop_it_s": plain, "speedup_vs_plain": rate / plain}
+            d, t = default[R], tuned[R]
+            row = {"graph": g, "replicas": R, "steps": d["steps"], "neurosa_it_s": d["it_s"], "neurosa_tuned_it_s": t["it_s"],
+                   "run_s": d["run_s"], "compile_s": d["compile_s"], "tuned_run_s": t["run_s"],
+                   "plain_loop_it_s": plain, "speedup_vs_plain": d["it_s"] / plain, "tuned_speedup_vs_plain": t["it_s"] / plain}
             if R > 1:
-                rate_ind, _, _ = _neurosa_rate(problem, R, max(2_000, steps // 4), sites="independent")
-                row["independent_sites_it_s"] = rate_ind
-                b_iters = max(200, (plain_iters // 10) // max(1, R // 64))
+                row["independent_sites_it_s"] = d["independent_it_s"]
+                row["independent_sites_tuned_it_s"] = t["independent_it_s"]
+                b_iters = max(200, (plain_iters // 10) // max(1, R // 8))
                 _, bdt = batched_loop(problem, b_iters, R)
                 row["numpy_batched_it_s"] = b_iters * R / bdt
             rows.append(row)
-            print(f"{g} R={R}: neurosa {rate / 1e6:.1f} M it/s ({rate / plain:.0f}× plain loop {plain / 1e3:.0f} k it/s)"
-                  + (f", independent sites {row['independent_sites_it_s'] / 1e6:.1f} M it/s, numpy-batched {row['numpy_batched_it_s'] / 1e6:.2f} M it/s" if R > 1 else ""), flush=True)
-    return rows
+            print(f"{g} R={R}: neurosa {d['it_s'] / 1e6:.1f} M it/s default XLA, {t['it_s'] / 1e6:.1f} M it/s tuned "
+                  f"({d['it_s'] / plain:.0f}× / {t['it_s'] / plain:.0f}× the plain loop, {plain / 1e3:.0f} k it/s)"
+                  + (f"; independent sites {row['independent_sites_it_s'] / 1e6:.2f} / {row['independent_sites_tuned_it_s'] / 1e6:.2f} M it/s,"
+                     f" numpy-batched {row['numpy_batched_it_s'] / 1e6:.2f} M it/s" if R > 1 else ""), flush=True)
+
+    # The published run length: 1e8 iterations × 8 replicas on G15.
+    steps = int(long_steps or (1_000_000 if quick else 100_000_000))
+    long = {"graph": "G15", "replicas": 8, "steps": steps, "target_steps": 100_000_000}
+    for label, tuned in (("default", False), ("tuned", True)):
+        r = _child({"kind": "long", "gdir": gdir, "graph": "G15", "steps": steps, "replicas": 8}, tuned=tuned)[0]
+        long[f"{label}_run_s"] = r["run_s"]
+        long[f"{label}_time_1e8_s"] = r["run_s"] * 1e8 / steps
+        long[f"{label}_cuts"] = r["cuts"]
+        print(f"G15 {steps:.0e} iterations × 8 replicas, {label} XLA: {r['run_s']:.1f} s"
+              + ("" if steps == 100_000_000 else f" (→ {long[f'{label}_time_1e8_s']:.0f} s for 1e8)")
+              + f"; cuts {r['cuts']}", flush=True)
+    return {"rates": rows, "long": long}
 
 
 def run_quality(gdir, *, graphs=QUALITY_GRAPHS, steps: int = 100_000_000, replicas: int = 8, seed: int = 0, progress: bool | None = None) -> list[dict]:
@@ -170,7 +250,8 @@ def run_quality(gdir, *, graphs=QUALITY_GRAPHS, steps: int = 100_000_000, replic
         ref = bk.get(g)
         row = {"graph": g, "n": problem.n, "best_known": ref, "steps": steps, "replicas": replicas, "seed": seed, "delta": delta,
                "cuts": cuts.tolist(), "min_cut": float(cuts.min()), "mean_cut": float(cuts.mean()), "max_cut": float(cuts.max()),
-               "min_ratio": float(cuts.min() / ref) if ref else None, "run_s": r.time_run, "compile_s": r.time_compile}
+               "min_ratio": float(cuts.min() / ref) if ref else None, "run_s": r.time_run, "compile_s": r.time_compile,
+               "xla": "tuned" if "xla_cpu_small_while_loop_byte_threshold" in os.environ.get("XLA_FLAGS", "") else "default"}
         rows.append(row)
         print(f"{g}: cuts {cuts.astype(int).tolist()} best known {ref}; min ratio {row['min_ratio']:.4f}; {r.time_run:.1f} s", flush=True)
     return rows
@@ -186,32 +267,50 @@ def add_arguments(parser):
     parser.add_argument("--replicas", type=int, default=8, help="replicas per quality run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--gset", default=None, help="Gset folder (default $NEUROSIM_GSET or ../shared/data/gset)")
+    parser.add_argument("--long-steps", type=float, default=None,
+                        help="speed part: iterations of the G15 × 8-replica timing run (default 1e8; --quick 1e6, extrapolated)")
 
 
-def _speed_markdown(rows) -> str:
+def _speed_markdown(res) -> str:
     from ._report import markdown_table
 
-    table = [{"graph": r["graph"], "replicas": r["replicas"], "NeuroSA (M it/s)": r["neurosa_it_s"] / 1e6,
-              "independent sites (M it/s)": r.get("independent_sites_it_s", float("nan")) / 1e6,
-              "plain loop (k it/s)": r["plain_loop_it_s"] / 1e3, "NumPy batched (M it/s)": r.get("numpy_batched_it_s", float("nan")) / 1e6,
-              "speed-up vs plain loop": r["speedup_vs_plain"]} for r in rows]
-    return ("NeuroSA iterations per second, all replicas together (`neurosim bench neurosa --part speed`). "
-            "*plain loop*: the algorithm as a per-iteration Python loop over NumPy arrays (one replica, "
-            "`plain_loop` in `neurosim/bench/_neurosa.py`); *NumPy batched*: a Python loop over iterations "
-            "vectorised over replicas. NeuroSA default = shared site sequence; *independent sites* = "
-            "`sites=\"independent\"`.\n\n" + markdown_table(table, floatfmt="{:.3g}"))
+    rows, long = res["rates"], res["long"]
+    table = [{"graph": r["graph"], "replicas": r["replicas"],
+              "NeuroSA, default XLA (M it/s)": r["neurosa_it_s"] / 1e6,
+              "NeuroSA, tuned XLA (M it/s)": r["neurosa_tuned_it_s"] / 1e6,
+              "× plain loop (default / tuned)": f"{r['speedup_vs_plain']:.0f} / {r['tuned_speedup_vs_plain']:.0f}",
+              "≥ 50 M it/s (default / tuned)": f"{'yes' if r['neurosa_it_s'] >= TARGET_IT_S else 'no'} / {'yes' if r['neurosa_tuned_it_s'] >= TARGET_IT_S else 'no'}",
+              "independent sites (M it/s, default / tuned)": (f"{r['independent_sites_it_s'] / 1e6:.3g} / {r['independent_sites_tuned_it_s'] / 1e6:.3g}"
+                                                               if "independent_sites_it_s" in r else ""),
+              "plain loop (k it/s)": r["plain_loop_it_s"] / 1e3,
+              "NumPy batched (M it/s)": f"{r['numpy_batched_it_s'] / 1e6:.3g}" if "numpy_batched_it_s" in r else ""} for r in rows]
+    measured = long["steps"] == long["target_steps"]
+    how = "measured" if measured else f"extrapolated from {long['steps']:.0e} iterations"
+    txt = ("NeuroSA iterations per second, all replicas together (`neurosim bench neurosa --part speed`), random scan "
+           "with the shared site sequence (the default). *default XLA*: JAX/XLA as installed; *tuned XLA*: the same "
+           f"code in a process started with `XLA_FLAGS={TUNED_XLA_FLAG}` (XLA:CPU then compiles the step loop as one "
+           "function instead of dispatching its kernels one by one; see docs/neurosa.md, \"Performance\"). "
+           "*plain loop*: the algorithm as a per-iteration Python loop over NumPy arrays (one replica, `plain_loop` in "
+           "`neurosim/bench/_neurosa.py`); *NumPy batched*: a Python loop over iterations vectorised over replicas; "
+           "*independent sites*: `sites=\"independent\"`. Target: ≥ 50 M it/s and ≥ 250× the plain loop.\n\n"
+           + markdown_table(table, floatfmt="{:.3g}"))
+    txt += (f"\n\n1e8 iterations × 8 replicas on G15 ({how}, published constants, compile excluded): "
+            f"**{long['default_time_1e8_s']:.0f} s** with default XLA, **{long['tuned_time_1e8_s']:.0f} s** tuned"
+            + (f"; best cuts {sorted(int(c) for c in long['default_cuts'])} (best known 3050)" if measured else "") + ".")
+    return txt
 
 
 def _quality_markdown(rows) -> str:
     from ._report import markdown_table
 
     table = [{"graph": r["graph"], "n": r["n"], "best known": r["best_known"], "replicas": r["replicas"],
-              "iterations": f"{r['steps']:.0e}", "min cut": r["min_cut"], "mean cut": r["mean_cut"], "max cut": r["max_cut"],
-              "min / best known": r["min_ratio"], "all ≥ 0.99": bool(r["min_ratio"] is not None and r["min_ratio"] >= 0.99),
-              "run (s)": r["run_s"]} for r in rows]
+              "iterations": f"{r['steps']:.0e}", "min cut": int(r["min_cut"]), "mean cut": f"{r['mean_cut']:.1f}", "max cut": int(r["max_cut"]),
+              "min / best known": f"{r['min_ratio']:.4f}" if r["min_ratio"] is not None else "", "all ≥ 0.99": bool(r["min_ratio"] is not None and r["min_ratio"] >= 0.99),
+              "run (s)": f"{r['run_s']:.0f}", "XLA": r.get("xla", "default")} for r in rows]
     return ("NeuroSA with the published constants (C = 8e4, T0 = 0.3125, t0 = 1, δ = 2e-3, B = 2.5, ε = 1e-6; "
             "random scan, shared site sequence), each replica's best cut (`neurosim bench neurosa --part quality`). "
-            "The paper reports all runs within (0.989, 1.00) of the best known.\n\n" + markdown_table(table, floatfmt="{:.4g}"))
+            "The paper reports all runs within (0.989, 1.00) of the best known. *XLA*: `tuned` = run with "
+            f"`XLA_FLAGS={TUNED_XLA_FLAG}` (speed only; results are identical).\n\n" + markdown_table(table, floatfmt="{:.4g}"))
 
 
 def main(args) -> dict:
@@ -223,10 +322,10 @@ def main(args) -> dict:
     record = args.record or not args.quick
     out: dict = {}
     if args.part in ("speed", "all"):
-        rows = run_speed(gdir, quick=args.quick)
-        out["speed"] = rows
+        res = run_speed(gdir, quick=args.quick, long_steps=int(args.long_steps) if args.long_steps else None)
+        out["speed"] = res
         if record:
-            record_section("neurosa", _speed_markdown(rows), rows, variant="speed")
+            record_section("neurosa", _speed_markdown(res), res, variant="speed")
     if args.part in ("quality", "all"):
         graphs = tuple(args.graphs.split(",")) if args.graphs else QUALITY_GRAPHS
         steps = int(args.steps)
@@ -249,3 +348,7 @@ def main(args) -> dict:
             all_rows = [merged[g] for g in order]
             record_section("neurosa", _quality_markdown(all_rows), all_rows, variant="quality")
     return out
+
+
+if __name__ == "__main__":  # child process of the speed part: python -m neurosim.bench._neurosa JOB_JSON
+    print(json.dumps(_child_main(json.loads(sys.argv[1]))))
