@@ -38,7 +38,7 @@ Schedule ablations (``schedule=``): ``"fn"`` (default), ``"inverse"`` (``1/t``) 
 
 ``horizon`` (default 1e8, the published run length) is the number of iterations the annealer is laid
 out for: unless ``delta`` is given, ``δ = 2e-3 · 1e8 / horizon``, so that a shorter run (e.g.
-``neurosim solve … --steps 1e6 --param horizon=1e6``) still ends at the published final temperature.
+``neurosim solve … --steps 1e6``: the CLI passes ``horizon=steps``) still ends at the published final temperature.
 
 Performance notes (measured on the 2-core CPU; figures and method in docs/neurosa.md, "Performance").
 On XLA:CPU a step of this model is a few µs of work at most; what costs is the number of separately

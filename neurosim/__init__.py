@@ -1,5 +1,9 @@
 """neurosim: a JAX simulator for neuromorphic Ising machines."""
 
+from . import _xla
+
+_xla.apply_defaults()  # before anything below touches a JAX backend (see _xla.py)
+
 from . import random, schedules
 from ._graphs import MIS, MaxCut, read_gset, write_gset
 from ._matrix import SymmetricMatrix

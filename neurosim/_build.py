@@ -80,6 +80,12 @@ def build_model(name: str, problem, *, steps: int | None = None, hardware=None, 
         params["schedule"] = SCHEDULES[sched].anneal(float(params.pop("T_start")), float(params.pop("T_end")), steps)
     sig = inspect.signature(cls.__init__)
     accepted = [p for p in sig.parameters if p not in ("self", "problem")]
+    # A model whose annealing is laid out over a run length (SA and NEBM: `steps`, NeuroSA: `horizon`)
+    # anneals over the run it is built for unless the user sets that length explicitly.
+    if steps is not None:
+        for name in ("steps", "horizon"):
+            if name in accepted and name not in params:
+                params[name] = int(steps)
     unknown = [k for k in params if k not in accepted]
     if unknown and not any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
         raise ValueError(f"model {key!r} has no parameter(s) {unknown}; it accepts: {', '.join(accepted)}")

@@ -25,9 +25,9 @@ def _default_model(problem, steps):
     from neurosim._build import build_model, model_registry
 
     if "neurosa" in model_registry():
-        # The published FN constants anneal over 1e8 iterations; a short demo run stretches the
-        # annealer's clock (δ) so that it reaches the same final temperature in `steps` iterations.
-        return "neurosa", build_model("neurosa", problem, steps=steps, delta=2e-3 * 1e8 / steps)
+        # The published FN constants anneal over 1e8 iterations; build_model lays the annealer out
+        # over the demo's `steps` (horizon), so it reaches the same final temperature.
+        return "neurosa", build_model("neurosa", problem, steps=steps)
     return "gibbs", build_model("gibbs", problem, steps=steps, mode="sequential", schedule="geometric", T_start=5.0, T_end=0.05)
 
 

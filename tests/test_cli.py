@@ -90,3 +90,20 @@ def test_models_lists_every_model_and_profile(capsys):
     out = capsys.readouterr().out
     for name in ("gibbs", "neurosa", "sa", "loihi2", "spinnaker2"):
         assert name in out
+
+
+def test_build_model_lays_annealing_over_the_run_length(small_gset):
+    import jax.numpy as jnp
+
+    from neurosim._build import build_model
+    from neurosim.models import SA, NeuroSA
+
+    _, p = small_gset
+    nsa = build_model("neurosa", p, steps=5000)
+    assert float(nsa.schedule.delta) == pytest.approx(2e-3 * 1e8 / 5000, rel=1e-6)
+    assert float(build_model("neurosa", p, steps=5000, horizon=10**8).schedule.delta) == pytest.approx(2e-3, rel=1e-6)
+    sa = build_model("sa", p, steps=5000)
+    ref = SA(p, steps=5000)
+    for t in (0, 2500, 4999):
+        assert float(sa.schedule(jnp.int32(t))) == float(ref.schedule(jnp.int32(t)))
+    assert float(sa.schedule(jnp.int32(4999))) < float(SA(p, steps=50_000).schedule(jnp.int32(4999)))

@@ -29,6 +29,9 @@ import time
 
 import numpy as np
 
+from ._data import best_known_cuts as best_known  # (the examples import these two names from here)
+from ._data import find_gset as gset_dir
+
 SPEED_GRAPHS = ("G1", "G15")
 QUALITY_GRAPHS = ("G1", "G11", "G14", "G15", "G22")
 REPLICAS = (1, 8, 64, 1024)
@@ -38,33 +41,6 @@ TARGET_SPEEDUP = 250.0
 #: XLA:CPU option raising the byte threshold under which a while loop is compiled as one function
 #: (default 1024 bytes per iteration); must be in ``XLA_FLAGS`` before JAX compiles anything.
 TUNED_XLA_FLAG = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000000000"
-
-
-# ----------------------------------------------------------------------------- data
-def gset_dir(path: str | None = None) -> str | None:
-    """The Gset folder: ``path``, ``$NEUROSIM_GSET``, or ``../shared/data/gset`` next to the checkout."""
-    from ._report import repo_root
-
-    cands = [path, os.environ.get("NEUROSIM_GSET")]
-    root = repo_root()
-    if root:
-        cands.append(os.path.join(os.path.dirname(root), "shared", "data", "gset"))
-    for c in cands:
-        if c and os.path.exists(os.path.join(c, "G1.txt")):
-            return c
-    return None
-
-
-def best_known(gdir: str) -> dict:
-    """``{graph name: best-known cut}`` from ``best_known.csv`` in the Gset folder."""
-    out = {}
-    path = os.path.join(gdir, "best_known.csv")
-    if os.path.exists(path):
-        for line in open(path).read().splitlines()[1:]:
-            parts = line.split(",")
-            if len(parts) >= 4 and parts[3].strip().lstrip("-").isdigit():
-                out[parts[0]] = int(parts[3])
-    return out
 
 
 # ----------------------------------------------------------------------------- plain references
@@ -151,6 +127,8 @@ def _xla_env(tuned: bool) -> dict:
     if tuned:
         flags.append(TUNED_XLA_FLAG)
     env["XLA_FLAGS"] = " ".join(flags)
+    # `import neurosim` raises the threshold itself unless told not to (neurosim/_xla.py)
+    env["NEUROSIM_XLA_DEFAULTS"] = "1" if tuned else "0"
     return env
 
 

@@ -31,6 +31,8 @@ from .._graphs import MaxCut
 from .._matrix import SymmetricMatrix
 from .._run import run
 from .._saveat import SaveAt
+from ._data import best_known_cuts
+from ._data import find_gset as gset_dir
 from ._report import default_docs_dir, environment, markdown_table, record_section
 
 GRAPHS = ("G1", "G15", "G22", "dense2000")
@@ -39,17 +41,6 @@ REPLICAS = (1, 64, 1024)
 TTT_PARAMS = {"gibbs": dict(rule="metropolis", schedule="geometric", T_start=3.0, T_end=0.05)}
 # Variants measured besides every registered model with its defaults.
 EXTRA_VARIANTS = ("gibbs:mode=synchronous",)
-
-
-def gset_dir(path: str | None = None) -> str | None:
-    """The Gset folder (see :func:`neurosim.bench._data.gset_dir`), or None when it is absent: the
-    suite then runs on the generated dense instance only."""
-    from ._data import gset_dir as find
-
-    try:
-        return str(find(path))
-    except ValueError:
-        return None
 
 
 def dense_half(n: int = 2000, seed: int = 0) -> MaxCut:
@@ -63,15 +54,12 @@ def dense_half(n: int = 2000, seed: int = 0) -> MaxCut:
 
 def load_instances(names, gdir) -> dict:
     out = {}
-    from ._data import best_known
-
     for name in names:
         if name.startswith("dense"):
             n = int(name[5:] or 2000)
             out[name] = (dense_half(n), None)
         elif gdir:
-            bk = best_known(name, gdir)
-            out[name] = (MaxCut.from_gset(os.path.join(gdir, f"{name}.txt")), None if bk is None else int(bk))
+            out[name] = (MaxCut.from_gset(os.path.join(gdir, f"{name}.txt")), best_known_cuts(gdir).get(name))
     return out
 
 
