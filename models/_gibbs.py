@@ -161,7 +161,7 @@ class Gibbs(AbstractModel):
         """The spin tested at step ``t``, its value and its field in every replica (s: (n, R))."""
         i = nsr.randint(nsr.bits(nsr.step_words(self.site_key, t), np.uint32(0)), self._n)
         row = jax.lax.dynamic_index_in_dim(s, i, 0, keepdims=False)
-        return i, row, self.table.row_sum(s, i) + self.h[i]
+        return i, row, self.table.row_sum(s, i, init=self.h[i])
 
     # ------------------------------------------------------------------ dynamics
     def _accept(self, s, f, T, u):

@@ -75,7 +75,7 @@ import numpy as np
 
 from neurosim import random as nsr
 from neurosim._model import AbstractModel
-from neurosim._synapses import ell_arrays
+from neurosim._rowtable import RowTable
 from neurosim.schedules import AbstractSchedule, Exponential, FowlerNordheim, InverseTime
 
 # random streams (counter offsets) of this model
@@ -84,10 +84,6 @@ _S_TEST2 = 1  # second uniform (Gaussian noise)
 _S_SITE = 2  # independent site of the next step
 _S_PICK = 3  # arbiter pick
 _S_ACTIVE = 4  # noise of the on-demand "active" count (random scan)
-
-# With at most this many replicas the neighbour sum of the shared-site path uses the wider chunk
-# (the per-trip overhead dominates the few rows' work there; measured, docs/neurosa.md).
-_FEW = 16
 
 _NOISES = ("exponential", "gaussian", "uniform")
 _MODES = ("random_scan", "arbiter")
@@ -118,9 +114,7 @@ def _check_positive(name, value):
 
 
 class NeuroSA(AbstractModel):
-    nb: jax.Array  # int32 (n, K): neighbour indices, padded with the row's own index
-    w: jax.Array  # float32 (n, K): A = 2J weights, 0 on padding
-    deg: jax.Array  # int32 (n,): number of neighbours of each row
+    table: RowTable  # neighbours and weights A = 2J, (n, R)-layout row sums
     b: jax.Array  # float32 (n,): 2h
     site_key: jax.Array  # uint32 (2,): key of the shared site sequence
     schedule: AbstractSchedule
@@ -131,8 +125,6 @@ class NeuroSA(AbstractModel):
     mode: str = eqx.field(static=True)
     sites: str = eqx.field(static=True)
     site_seed: int = eqx.field(static=True)
-    chunk: int = eqx.field(static=True)
-    chunk_ind: int = eqx.field(static=True)
     _n: int = eqx.field(static=True)
 
     native = "ising"
@@ -198,25 +190,8 @@ class NeuroSA(AbstractModel):
         self._n = n
         A = ising.J.scaled(2.0)
         deg = A.degrees() if A.nnz else np.zeros(n, dtype=np.int64)
-        # Neighbour rows summed per loop trip (unrolled). 4 measured best on CPU at 1–1024 replicas
-        # (docs/neurosa.md, "Performance"): wider chunks make XLA's unrolled dynamic-slice sum slower
-        # per row and push the step loop over XLA's small-loop threshold.
-        if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
-            raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-        self.chunk = int(chunk)
-        kmax = int(deg.max(initial=0))
-        # Independent sites: every replica loops to the largest degree among the replicas' sites, so
-        # wider chunks (fewer trips) pay there. K is a multiple of both chunk widths.
-        self.chunk_ind = self.chunk * max(1, 16 // self.chunk)
-        K = max(self.chunk, -(-kmax // self.chunk) * self.chunk)
-        if K > self.chunk_ind:
-            K = -(-K // self.chunk_ind) * self.chunk_ind
-        else:
-            self.chunk_ind = K
-        idx, w = ell_arrays(A, np.float32, fan_in=K)
-        self.nb = jnp.asarray(idx, dtype=jnp.int32)
-        self.w = jnp.asarray(w, dtype=jnp.float32)
-        self.deg = jnp.asarray(deg, dtype=jnp.int32)
+        # Neighbour rows summed per loop trip (unrolled); widths measured in docs/neurosa.md.
+        self.table = RowTable(A, chunk=chunk)
         self.b = jnp.asarray(2.0 * ising.h, dtype=jnp.float32)
         self.offset = float(ising.offset)
         self.B, self.eps = B, float(eps)
@@ -242,44 +217,13 @@ class NeuroSA(AbstractModel):
     # ------------------------------------------------------------------ helpers
     def _full_field(self, s):
         """``A s + b`` for the whole (n, R) spin array."""
-        g = jnp.take(s, self.nb, axis=0).astype(jnp.float32)  # (n, K, R)
-        return jnp.einsum("nk,nkr->nr", self.w, g) + self.b[:, None]
+        return self.table.full(s) + self.b[:, None]
 
     def _site_field(self, s, i):
         """Field of pair ``i`` (int32 scalar: shared; (R,): one per replica) in every replica."""
-        R = s.shape[1]
         if jnp.ndim(i) == 0:
-            c = self.chunk if R > _FEW else self.chunk_ind
-            # Shared site: whole rows of s. The neighbour indices and weights are sliced from the
-            # tables chunk by chunk inside the loop (not gathered as a row first), so that a step
-            # touches O(R + chunk) bytes besides the rows it reads — see the module notes.
-            def body(q, acc):
-                nb_q = jax.lax.dynamic_slice(self.nb, (i, q * c), (1, c))[0]
-                w_q = jax.lax.dynamic_slice(self.w, (i, q * c), (1, c))[0]
-                for k in range(c):
-                    row = jax.lax.dynamic_index_in_dim(s, nb_q[k], 0, keepdims=False)
-                    acc = acc + w_q[k] * row.astype(jnp.float32)
-                return acc
-
-            n_iter = (self.deg[i] + (c - 1)) // c
-            return jax.lax.fori_loop(0, n_iter, body, jnp.broadcast_to(self.b[i], (R,)))
-
-        c = self.chunk_ind
-        nb_i = jnp.take(self.nb, i, axis=0)  # (R, K)
-        w_i = jnp.take(self.w, i, axis=0)
-        cols = jnp.arange(R)
-
-        def body_ind(q, acc):
-            for k in range(c):
-                j = q * c + k
-                jj = jax.lax.dynamic_index_in_dim(nb_i, j, 1, keepdims=False)  # (R,)
-                ww = jax.lax.dynamic_index_in_dim(w_i, j, 1, keepdims=False)
-                acc = acc + ww * s[jj, cols].astype(jnp.float32)
-            return acc
-
-        n_iter = (jnp.max(jnp.take(self.deg, i)) + (c - 1)) // c
-        acc = jax.lax.fori_loop(0, n_iter, body_ind, jnp.zeros((R,), jnp.float32))
-        return acc + jnp.take(self.b, i)
+            return self.table.row_sum(s, i, init=self.b[i])  # whole contiguous rows (RowTable)
+        return self.table.row_sums(s, i) + jnp.take(self.b, i)
 
     def _next_site(self, t_next, key):
         if self.sites == "shared":
@@ -404,8 +348,8 @@ class NeuroSA(AbstractModel):
         new = jnp.where(has, -sj, sj)
         d = (new - sj).astype(jnp.float32)  # 0 or ±2
         s = s.at[j, cols].set(new)
-        nbj = jnp.take(self.nb, j, axis=0)  # (R, K)
-        wj = jnp.take(self.w, j, axis=0)
+        nbj = jnp.take(self.table.nb, j, axis=0)  # (R, K)
+        wj = jnp.take(self.table.w, j, axis=0)
         u = u.at[nbj, cols[:, None]].add(wj * d[:, None])
         energy = energy - jnp.where(has, gj, 0.0)
         on = (has & (sj < 0)).astype(jnp.int8)
