@@ -47,8 +47,8 @@ SOLVERS = ("SA neuron, float", "SA neuron, Loihi 2 profile", "dwave-samplers SA"
 
 # ----------------------------------------------------------------------------- solvers
 class NeurosimSolver:
-    """The SA neuron sized to a time budget: steps/s measured once per instance (a 256-step
-    calibration anneal), then each run is the largest power of two of steps that fits."""
+    """The SA neuron sized to a time budget: steps/s measured once per instance (a 512-step
+    calibration anneal), then each run is the largest power of two of steps (≥ 16) that fits."""
 
     def __init__(self, problem, hardware, replicas, seed=0):
         self.p, self.hw, self.R, self.seed = problem, hardware, replicas, seed
@@ -60,14 +60,15 @@ class NeurosimSolver:
         from neurosim.models import SA
 
         m = SA(self.p, steps=steps, hardware=self.hw)
-        res = ns.run(m, self.p, steps=steps, replicas=self.R, seed=seed, chunk=min(steps, 2048))
+        # one chunk length for all long runs: they share one compiled program (compile cache)
+        res = ns.run(m, self.p, steps=steps, replicas=self.R, seed=seed, chunk=min(steps, 512))
         self.compile_s += res.time_compile
         return res
 
     def solve(self, tau):
         if self.rate is None:
-            r = self._run(256, self.seed + 99)
-            self.rate = 256 / max(r.time_run, 1e-6)
+            r = self._run(512, self.seed + 99)
+            self.rate = 512 / max(r.time_run, 1e-6)
         steps = 16
         while steps * 2 <= tau * self.rate:
             steps *= 2
@@ -161,9 +162,15 @@ def throughput(n=400, densities=DENSITIES, replicas=(1, 64, 256, 1024), steps=20
                     r = ns.run(m, p, steps=steps, replicas=R, seed=rep)
                     best = r if best is None or r.time_run < best.time_run else best
                 rate = steps * R / best.time_run
+                # steady state at the end of the anneal: constant T = T_cold from the annealed states
+                from neurosim.models._sa import default_temperatures
+
+                cold = SA(p, steps=steps, hardware=hw, schedule="constant", T_start=default_temperatures(p.to_qubo())[1])
+                rc = ns.run(cold, p, steps=steps, replicas=R, seed=7, init=best.final_state)
                 rows.append({"n": n, "density": d, "profile": "float" if hw is None else hw.label(), "replicas": R, "steps": steps,
                              "run_s": best.time_run, "compile_s": best.time_compile, "replica_steps_per_s": rate,
-                             "vs_lava": rate / LAVA_STEPS_PER_S, "best_set": int(best.report["set_size"].max())})
+                             "vs_lava": rate / LAVA_STEPS_PER_S, "best_set": int(best.report["set_size"].max()),
+                             "cold_replica_steps_per_s": steps * R / rc.time_run})
                 print(f"throughput n={n} d={d} {rows[-1]['profile']} R={R}: {rate / 1e6:.3g} M replica-steps/s", file=sys.stderr, flush=True)
     return rows
 
@@ -279,10 +286,14 @@ def _markdown(data, args) -> str:
     parts.append("### Best-known solutions\n\n" + markdown_table(bk))
     if data["throughput"]:
         tr = [{"density": r["density"], "profile": r["profile"], "replicas": r["replicas"], "steps": r["steps"], "run s": f"{r['run_s']:.3g}",
-               "replica-steps/s": f"{r['replica_steps_per_s'] / 1e6:.3g} M", "× lava CPU (1000 steps/s)": f"{r['vs_lava']:.0f}",
-               "target ≥ 1000×": "met" if r["vs_lava"] >= 1000 else "not met", "best set": r["best_set"]} for r in data["throughput"]]
+               "replica-steps/s (anneal)": f"{r['replica_steps_per_s'] / 1e6:.3g} M", "× lava (anneal)": f"{r['vs_lava']:.0f}",
+               "replica-steps/s (at T_cold)": f"{r['cold_replica_steps_per_s'] / 1e6:.3g} M",
+               "× lava (at T_cold)": f"{r['cold_replica_steps_per_s'] / LAVA_STEPS_PER_S:.0f}",
+               "target ≥ 1000× (anneal)": "met" if r["vs_lava"] >= 1000 else "not met", "best set": r["best_set"]} for r in data["throughput"]]
         parts.append("### Replica-steps per second on a 400-node MIS vs lava-optimization's CPU solver\n\n"
                      "One default anneal (geometric, T from the couplings) of the SA neuron, all replicas together, compile time apart; "
+                     "*at T_cold*: the same number of steps at the anneal's final temperature, continuing from its final states "
+                     "(the steady state of a long run: few flips, so the field update is cheap); "
                      "lava-optimization 0.4's CPU QUBO solver runs ≈ 1000 steps/s with one replica (SPEC §8; not installable here, "
                      "its CPU backend is disabled since 0.5.0).\n\n" + markdown_table(tr))
     return "\n\n".join(parts)
