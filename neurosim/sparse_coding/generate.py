@@ -17,7 +17,7 @@ the 28×28 image into tiles, builds each tile's QUBO and proves its optimum with
   ``dictionary`` (the file name of D). ``Q`` equals ``sparse_coding_matrix(patch, D, lam)`` rounded to
   float32.
 
-Q and D are stored in float32 to keep the data small (~0.7 MB in all); every energy is computed in
+Q and D are stored in float32 to keep the data small (~0.6 MB in all); every energy is computed in
 float64 from the stored values.
 """
 
