@@ -12,4 +12,4 @@ MODELS = {
     "sa": SA,
 }
 
-__all__ = ["Gibbs", "NeuroSA", "SA", "MODELS"]
+__all__ = ["Gibbs", "NEBM", "NeuroSA", "SA", "MODELS"]
