@@ -15,6 +15,7 @@ chunked, checkpointed, batched or sharded.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 import sys
@@ -188,6 +189,24 @@ def _make_segment(static_model, save: SaveAt, *, n_rec: int, stride: int, block:
         return carry, outs, ys
 
     return jax.jit(segment, donate_argnums=(1,))
+
+
+# Compiled chunk functions, reused by later runs of a model with the same static structure (the same
+# model class, options and shapes; array values are arguments): a warm-started or repeated run
+# pays no compile time. Keyed by the static part of the model, the recording spec, the chunk layout
+# and the shapes, dtypes and shardings of every argument.
+_COMPILED: collections.OrderedDict = collections.OrderedDict()
+_COMPILED_MAX = 32
+
+
+def _cache_key(static_model, save, sig, stride, block, args):
+    try:
+        avals = tuple((tuple(x.shape), str(x.dtype), getattr(x, "sharding", None)) for x in jax.tree_util.tree_leaves(args))
+        key = (type(static_model), static_model, save, sig, stride, block, jax.tree_util.tree_structure(args), avals)
+        hash(key)
+        return key
+    except TypeError:  # something unhashable in the model's static fields: compile afresh
+        return None
 
 
 def _problem_native(problem, states, model_native: str):
@@ -388,10 +407,20 @@ def run(
         final = t_done + this == steps
         sig = (n_rec, tail, final)
         if sig not in compiled:
-            fn = _make_segment(static_model, save, n_rec=n_rec, stride=stride, block=block, tail=tail, final_capture=final)
-            t0c = time.perf_counter()
-            compiled[sig] = fn.lower(dyn_model, carry, jnp.int32(t_done), keys, outs, sums0).compile()
-            time_compile += time.perf_counter() - t0c
+            args = (dyn_model, carry, jnp.int32(t_done), keys, outs, sums0)
+            key = _cache_key(static_model, save, sig, stride, block, args)
+            if key is not None and key in _COMPILED:
+                _COMPILED.move_to_end(key)
+                compiled[sig] = _COMPILED[key]
+            else:
+                fn = _make_segment(static_model, save, n_rec=n_rec, stride=stride, block=block, tail=tail, final_capture=final)
+                t0c = time.perf_counter()
+                compiled[sig] = fn.lower(*args).compile()
+                time_compile += time.perf_counter() - t0c
+                if key is not None:
+                    _COMPILED[key] = compiled[sig]
+                    while len(_COMPILED) > _COMPILED_MAX:
+                        _COMPILED.popitem(last=False)
         t0r = time.perf_counter()
         carry, outs, ys = compiled[sig](dyn_model, carry, jnp.int32(t_done), keys, outs, sums0)
         if save.records_anything:
