@@ -144,6 +144,7 @@ class SA(AbstractModel):
     hardware: object = eqx.field(static=True)
     quantization: object = eqx.field(static=True)
     _n: int = eqx.field(static=True)
+    _exact_energy: bool = eqx.field(static=True)  # the int32 cost sum cannot overflow
 
     native = "qubo"
     observables = ("spikes", "temperature", "flips", "overflow")
@@ -215,6 +216,10 @@ class SA(AbstractModel):
             self.syn = synapses(qz.W, format=_format(synapse_format, W), dtype=wdtype)
             self.full_syn = _full_synapses(self.syn, qz.W, wdtype)
             self.q = jnp.asarray(qz.bias, dtype=jnp.int32)
+            # |Σ x(2q + z)| ≤ 2Σ|q| + Σ|W| (saturation only shrinks |z|): int32 is exact below 2^31
+            _, _, wq = qz.W.coo()
+            bound = 2 * float(np.abs(qz.bias).sum()) + float(np.abs(wq).sum())
+            self._exact_energy = bound < 2**31 - 1
             self.anneal, *ann = _integer_annealer(schedule, hardware, self.scale)
             self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = (jnp.int32(a) for a in ann)
         else:
@@ -226,6 +231,7 @@ class SA(AbstractModel):
             self.full_syn = _full_synapses(self.syn, W, jnp.float32)
             self.q = jnp.asarray(qubo.q, dtype=jnp.float32)
             self.anneal = "float"
+            self._exact_energy = True
             self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = (jnp.int32(a) for a in (0, 0, 0, 1))
         # Event-driven field update for up to max_events flips per replica and step.
         self.max_events = int(max_events) if max_events is not None else _default_max_events(n)
@@ -270,6 +276,9 @@ class SA(AbstractModel):
     def _energy(self, x, z):
         xi = x.astype(z.dtype)
         if self.integer:
+            if not self._exact_energy:  # a huge problem: the int32 sum could wrap, sum in float32
+                c = 0.5 * jnp.sum(xi.astype(jnp.float32) * (2 * self.q[None, :] + z).astype(jnp.float32), axis=-1)
+                return c * jnp.float32(1.0 / self.scale) + jnp.float32(self.offset)
             # Σ x(2q + z) is even (Σ_i x_i z_i counts each pair twice): the halving is exact.
             c = jnp.sum(xi * (2 * self.q[None, :] + z), axis=-1) >> 1
             return c.astype(jnp.float32) * jnp.float32(1.0 / self.scale) + jnp.float32(self.offset)

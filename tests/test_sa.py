@@ -222,6 +222,17 @@ def test_24bit_overflow_is_detected_and_sticky():
     assert over[-1, 0]  # … the flag is not
 
 
+def test_cost_integrator_falls_back_to_float_when_int32_could_wrap():
+    # 300 biases of 2^22 (scale 1): 2·Σ|q| = 2.5e9 > 2^31, so the int32 cost sum could wrap
+    p = linear_qubo(np.full(300, 2.0**22))
+    m = SA(p, hardware=LOIHI2, scale=1.0, max_events=1)
+    assert not m._exact_energy and SA(small_integer_qubo(8), hardware=LOIHI2)._exact_energy
+    keys = nsr.replica_keys(0, np.arange(2, dtype=np.uint32))
+    x = np.ones((2, 300), np.int8)
+    st = m.init(jnp.asarray(x), key=nsr.step_words(keys, 0, salt=1))
+    np.testing.assert_allclose(np.asarray(st.energy, np.float64), p.energy(x), rtol=1e-6)
+
+
 def test_no_overflow_on_ordinary_problems():
     p = small_integer_qubo(14, 2)
     m = SA(p, hardware=LOIHI2, steps=100)
