@@ -265,9 +265,10 @@ def _speed_markdown(res) -> str:
     measured = long["steps"] == long["target_steps"]
     how = "measured" if measured else f"extrapolated from {long['steps']:.0e} iterations"
     txt = ("NeuroSA iterations per second, all replicas together (`neurosim bench neurosa --part speed`), random scan "
-           "with the shared site sequence (the default). *default XLA*: JAX/XLA as installed; *tuned XLA*: the same "
-           f"code in a process started with `XLA_FLAGS={TUNED_XLA_FLAG}` (XLA:CPU then compiles the step loop as one "
-           "function instead of dispatching its kernels one by one; see docs/neurosa.md, \"Performance\"). "
+           "with the shared site sequence (the default). *default XLA*: XLA:CPU as JAX ships it (a process started with "
+           "`NEUROSIM_XLA_DEFAULTS=0`); *tuned XLA*: the same code with "
+           f"`XLA_FLAGS={TUNED_XLA_FLAG}`, which `import neurosim` sets by default (XLA:CPU then compiles the step loop "
+           "as one function instead of dispatching its kernels one by one; see docs/neurosa.md, \"Performance\"). "
            "*plain loop*: the algorithm as a per-iteration Python loop over NumPy arrays (one replica, `plain_loop` in "
            "`neurosim/bench/_neurosa.py`); *NumPy batched*: a Python loop over iterations vectorised over replicas; "
            "*independent sites*: `sites=\"independent\"`. Target: ≥ 50 M it/s and ≥ 250× the plain loop.\n\n"
