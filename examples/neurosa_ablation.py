@@ -6,10 +6,8 @@ schedules (same start and end temperatures).
     python examples/neurosa_ablation.py --full   # 1e8 iterations (long)
 
 The per-replica cuts are saved next to the figure (``neurosa_ablation_g15.json``). The full run takes
-~5-10 min on the 2-core CPU with XLA:CPU's small-loop threshold raised (docs/neurosa.md):
-
-    XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000000000 \
-        python examples/neurosa_ablation.py --full
+~5-10 min on the 2-core CPU with the XLA:CPU setting ``import neurosim`` applies by default
+(docs/neurosa.md, "Performance").
 """
 
 import argparse

@@ -8,10 +8,8 @@ kernel density over replicas).
     python examples/neurosa_gset_distribution.py --source json --full   # redraw from the saved values
 
 The per-replica cuts are saved next to the figure (same name, ``.json``). The full run takes ~8 min
-on the 2-core CPU with XLA:CPU's small-loop threshold raised (docs/neurosa.md, "Performance"):
-
-    XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000000000 \
-        python examples/neurosa_gset_distribution.py --full
+on the 2-core CPU with the XLA:CPU setting ``import neurosim`` applies by default (docs/neurosa.md,
+"Performance"; ``NEUROSIM_XLA_DEFAULTS=0`` turns it off and makes the run several times slower).
 """
 
 import argparse

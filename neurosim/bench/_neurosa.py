@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from .._xla import with_small_loop_threshold
 from ._data import best_known_cuts as best_known  # (the examples import these two names from here)
 from ._data import find_gset as gset_dir
 
@@ -39,8 +40,8 @@ TARGET_IT_S = 50e6  # the issue's target on the 2-core CPU
 TARGET_SPEEDUP = 250.0
 
 #: XLA:CPU option raising the byte threshold under which a while loop is compiled as one function
-#: (default 1024 bytes per iteration); must be in ``XLA_FLAGS`` before JAX compiles anything.
-TUNED_XLA_FLAG = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000000000"
+#: (default 1024 bytes per iteration) to neurosim's default; must be in ``XLA_FLAGS`` before JAX compiles.
+TUNED_XLA_FLAG = with_small_loop_threshold("")
 
 
 # ----------------------------------------------------------------------------- plain references
