@@ -10,7 +10,6 @@ The per-replica cuts are saved next to the figure (``neurosa_ablation_g15.json``
 (docs/neurosa.md, "Performance").
 """
 
-import argparse
 import json
 import os
 import sys
@@ -19,10 +18,10 @@ import numpy as np
 
 import neurosim as ns
 from neurosim import plot
-from neurosim.bench._neurosa import best_known, gset_dir
 from neurosim.models import NeuroSA
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from _gset_example import graph, parser, setup
+
 SETTINGS = {
     "exponential noise, FN (log)": dict(noise="exponential", schedule="fn"),
     "Gaussian noise, FN (log)": dict(noise="gaussian", schedule="fn"),
@@ -33,20 +32,13 @@ SETTINGS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--steps", type=float, default=1e6)
     ap.add_argument("--replicas", type=int, default=16)
     ap.add_argument("--full", action="store_true")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--gset", default=None)
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "docs", "figures"))
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    gdir = gset_dir(args.gset)
-    if gdir is None:
-        raise SystemExit("Gset graphs not found: pass --gset or set NEUROSIM_GSET")
-    p = ns.MaxCut.from_gset(os.path.join(gdir, "G15.txt"))
-    ref = best_known(gdir)["G15"]
+    args, gdir, bk = setup(ap)
+    p = graph(gdir, "G15")
+    ref = bk["G15"]
     steps = int(1e8 if args.full else args.steps)
     delta = 2e-3 * 1e8 / steps  # every schedule spans the same temperatures over `steps` iterations
     groups, raw = {}, {}

@@ -5,7 +5,6 @@ envelope and the PCA trajectory of the binned spikes (paper Fig. 2).
     python examples/neurosa_g15.py --full    # the published 1e8 iterations (several minutes)
 """
 
-import argparse
 import os
 import sys
 
@@ -13,27 +12,20 @@ import numpy as np
 
 import neurosim as ns
 from neurosim import analysis, plot
-from neurosim.bench._neurosa import best_known, gset_dir
 from neurosim.models import NeuroSA
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from _gset_example import graph, parser, setup
+
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--steps", type=float, default=2e6)
     ap.add_argument("--full", action="store_true", help="1e8 iterations with the published constants")
     ap.add_argument("--replicas", type=int, default=4)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--gset", default=None)
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "docs", "figures"))
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    gdir = gset_dir(args.gset)
-    if gdir is None:
-        raise SystemExit("Gset graphs not found: pass --gset or set NEUROSIM_GSET")
-    p = ns.MaxCut.from_gset(os.path.join(gdir, "G15.txt"))
-    ref = best_known(gdir).get("G15")
+    args, gdir, bk = setup(ap)
+    p = graph(gdir, "G15")
+    ref = bk.get("G15")
 
     steps = int(1e8 if args.full else args.steps)
     model = NeuroSA(p, delta=2e-3 * 1e8 / steps)  # δ ∝ 1/steps: same start and end temperature

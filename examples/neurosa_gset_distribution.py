@@ -12,7 +12,6 @@ on the 2-core CPU with the XLA:CPU setting ``import neurosim`` applies by defaul
 "Performance"; ``NEUROSIM_XLA_DEFAULTS=0`` turns it off and makes the run several times slower).
 """
 
-import argparse
 import json
 import os
 import sys
@@ -21,28 +20,21 @@ import numpy as np
 
 import neurosim as ns
 from neurosim import plot
-from neurosim.bench._neurosa import best_known, gset_dir
 from neurosim.models import NeuroSA
+
+from _gset_example import graph, parser, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHORT_GRAPHS = ("G1", "G11", "G12", "G13", "G14", "G15", "G22")
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--source", choices=["run", "bench", "json"], default="run")
     ap.add_argument("--steps", type=float, default=1e6)
     ap.add_argument("--replicas", type=int, default=8)
     ap.add_argument("--full", action="store_true", help="1e8 iterations on every graph in the Gset folder")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--gset", default=None)
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "docs", "figures"))
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    gdir = gset_dir(args.gset)
-    if gdir is None:
-        raise SystemExit("Gset graphs not found: pass --gset or set NEUROSIM_GSET")
-    bk = best_known(gdir)
+    args, gdir, bk = setup(ap)
 
     groups = {}
     raw = {}
@@ -63,7 +55,7 @@ def main():
         steps = int(1e8 if args.full else args.steps)
         graphs = sorted((f[:-4] for f in os.listdir(gdir) if f.startswith("G") and f.endswith(".txt")), key=lambda g: int(g[1:])) if args.full else SHORT_GRAPHS
         for g in graphs:
-            p = ns.MaxCut.from_gset(os.path.join(gdir, f"{g}.txt"))
+            p = graph(gdir, g)
             r = ns.run(NeuroSA(p, delta=2e-3 * 1e8 / steps), p, steps=steps, replicas=args.replicas, seed=args.seed, progress=sys.stderr.isatty())
             groups[g] = r.report["cut"] / bk[g]
             raw[g] = {"n": p.n, "best_known": bk[g], "cuts": np.asarray(r.report["cut"]).astype(int).tolist(), "run_s": r.time_run}

@@ -8,35 +8,26 @@ total work; the figure compares the distributions over trials.
     python examples/neurosa_parallel.py --n 2e7    # the paper's scale (long)
 """
 
-import argparse
 import json
 import os
 import sys
 
-import numpy as np
 
 import neurosim as ns
 from neurosim import plot
-from neurosim.bench._neurosa import best_known, gset_dir
 from neurosim.models import NeuroSA
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from _gset_example import graph, parser, setup
+
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--n", type=float, default=4e5, help="iterations of each parallel replica")
     ap.add_argument("--trials", type=int, default=24)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--gset", default=None)
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "docs", "figures"))
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    gdir = gset_dir(args.gset)
-    if gdir is None:
-        raise SystemExit("Gset graphs not found: pass --gset or set NEUROSIM_GSET")
-    p = ns.MaxCut.from_gset(os.path.join(gdir, "G15.txt"))
-    ref = best_known(gdir)["G15"]
+    args, gdir, bk = setup(ap)
+    p = graph(gdir, "G15")
+    ref = bk["G15"]
     N = int(args.n)
     show = sys.stderr.isatty()
 

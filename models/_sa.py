@@ -247,13 +247,6 @@ class SA(AbstractModel):
     def integer(self) -> bool:
         return self.hardware is not None and self.hardware.integer
 
-    def describe(self) -> dict:
-        d = super().describe()
-        d["hardware"] = None if self.hardware is None else self.hardware.label()
-        if self.quantization is not None:
-            d["quantization"] = self.quantization.report()
-        return d
-
     def init(self, states, *, key):
         x = self.random_states(key) if states is None else jnp.asarray(states, jnp.int8)
         R = x.shape[0]

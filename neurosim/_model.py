@@ -54,6 +54,11 @@ class AbstractModel(eqx.Module):
         for name, value in self.__dict__.items():
             if isinstance(value, (int, float, str, bool)):
                 out[name] = value
+        if "hardware" in self.__dict__:  # models that run under a chip profile (SA, NEBM)
+            hw, q = self.__dict__["hardware"], self.__dict__.get("quantization")
+            out["hardware"] = None if hw is None else hw.label()
+            if q is not None:
+                out["quantization"] = q.report()
         return out
 
     # helpers shared by models -------------------------------------------------------
