@@ -12,6 +12,11 @@ import dataclasses
 
 import numpy as np
 
+#: Largest (states × stored entries) temporary a host-side energy evaluation builds at once.
+_HOST_TEMP_ELEMENTS = 1 << 24
+#: Up to this n such an evaluation goes through one dense float64 matrix (128 MB at n = 4096).
+_HOST_DENSE_MAX_N = 4096
+
 
 def _check_finite(name: str, values: np.ndarray) -> None:
     bad = ~np.isfinite(values)
@@ -163,7 +168,23 @@ class SymmetricMatrix:
         x = np.asarray(x, dtype=np.float64)
         if self.is_dense:
             return np.einsum("...i,ij,...j->...", x, self.dense, x)
-        return np.sum(x[..., self.rows] * x[..., self.cols] * self.vals, axis=-1)
+        lead = x.shape[:-1]
+        x2 = x.reshape(-1, self.n)
+        nnz = max(1, len(self.vals))
+        if len(x2) * nnz <= _HOST_TEMP_ELEMENTS:
+            return np.sum(x[..., self.rows] * x[..., self.cols] * self.vals, axis=-1)
+        # Many states of a big graph (e.g. 1024 replicas of dense G(2000, ½): a 16 GB edge × replica
+        # temporary). A small enough n: one BLAS product with the dense matrix; else blocks of states.
+        if self.n <= _HOST_DENSE_MAX_N:
+            dense = np.zeros((self.n, self.n))
+            np.add.at(dense, (self.rows, self.cols), self.vals)
+            return np.einsum("ri,ri->r", x2 @ dense, x2).reshape(lead)
+        out = np.empty(len(x2))
+        step = max(1, _HOST_TEMP_ELEMENTS // nnz)
+        for a in range(0, len(x2), step):
+            xb = x2[a:a + step]
+            out[a:a + step] = np.sum(xb[:, self.rows] * xb[:, self.cols] * self.vals, axis=-1)
+        return out.reshape(lead)
 
     def scaled(self, factor: float) -> "SymmetricMatrix":
         if self.is_dense:

@@ -28,6 +28,29 @@ def _acc_dtype(w_dtype):
     return jnp.int32 if jnp.issubdtype(w_dtype, jnp.integer) else w_dtype
 
 
+#: Largest gathered temporary (elements) a full-field evaluation may build at once. The sparse formats
+#: gather one value per synapse and replica; on a dense graph with many replicas that is n² per replica
+#: (dense G(2000, ½): 9 MB per replica, 9 GB at 1024 replicas), so bigger batches are evaluated a
+#: block of replicas at a time. Each replica's arithmetic is unchanged, so results do not depend on it.
+MAX_TEMP_ELEMENTS = 1 << 24
+
+
+def _by_replica_blocks(fn, x, work_per_replica: int):
+    """``fn(x)`` for x (..., n), evaluated on blocks of replicas so that ``block · work_per_replica``
+    stays under :data:`MAX_TEMP_ELEMENTS` (one block: just ``fn(x)``)."""
+    lead, n = x.shape[:-1], x.shape[-1]
+    R = int(np.prod(lead, dtype=np.int64)) if lead else 1
+    rb = max(1, MAX_TEMP_ELEMENTS // max(1, work_per_replica))
+    if R <= rb:
+        return fn(x)
+    nb = -(-R // rb)
+    xs = x.reshape(R, n)
+    if nb * rb != R:
+        xs = jnp.pad(xs, ((0, nb * rb - R), (0, 0)))
+    out = jax.lax.map(fn, xs.reshape(nb, rb, n))
+    return out.reshape((nb * rb,) + out.shape[2:])[:R].reshape(lead + out.shape[2:])
+
+
 class AbstractSynapses(eqx.Module):
     n: eqx.AbstractVar[int]
 
@@ -91,8 +114,11 @@ class EllSynapses(AbstractSynapses):
         return int(self.idx.shape[1])
 
     def field(self, x):
-        g = jnp.take(x, self.idx, axis=-1).astype(self.acc)  # (R, n, K)
-        return jnp.sum(g * self.w.astype(self.acc), axis=-1)
+        def full(x):
+            g = jnp.take(x, self.idx, axis=-1).astype(self.acc)  # (R, n, K)
+            return jnp.sum(g * self.w.astype(self.acc), axis=-1)
+
+        return _by_replica_blocks(full, x, int(self.idx.size))
 
     def local_field(self, x, i):
         nb = jnp.take(self.idx, i, axis=0)  # (R, K)
@@ -127,9 +153,12 @@ class SegmentSynapses(AbstractSynapses):
         return _acc_dtype(self.vals.dtype)
 
     def field(self, x):
-        contrib = jnp.take(x, self.cols, axis=-1).astype(self.acc) * self.vals.astype(self.acc)  # (R, nnz)
-        out = jax.ops.segment_sum(contrib.T, self.rows, num_segments=self.n, indices_are_sorted=True)
-        return out.T
+        def full(x):
+            contrib = jnp.take(x, self.cols, axis=-1).astype(self.acc) * self.vals.astype(self.acc)  # (R, nnz)
+            out = jax.ops.segment_sum(contrib.T, self.rows, num_segments=self.n, indices_are_sorted=True)
+            return out.T
+
+        return _by_replica_blocks(full, x, int(self.cols.size))
 
     def local_field(self, x, i):
         contrib = jnp.take(x, self.cols, axis=-1).astype(self.acc) * self.vals.astype(self.acc)

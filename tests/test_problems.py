@@ -165,3 +165,26 @@ def test_cli_problem_files(tmp_path):
     np.savez(tmp_path / "p.npz", Q=q.matrix(), offset=1.5)
     q2 = load_problem(str(tmp_path / "p.npz"))
     np.testing.assert_allclose(q2.energy(x), direct + 1.5)
+
+
+def test_many_states_of_a_big_graph_are_evaluated_in_bounded_memory(monkeypatch):
+    """Host-side energies of many replicas switch from one edge × state temporary to a dense product or
+    to blocks of states; all three give the same values (up to float64 rounding)."""
+    import neurosim._matrix as nm
+
+    rng = np.random.default_rng(7)
+    n = 60
+    r, c = np.triu_indices(n, 1)
+    keep = rng.random(len(r)) < 0.3
+    w = rng.normal(size=keep.sum())
+    M = ns.SymmetricMatrix.from_edges(n, r[keep], c[keep], w)
+    x = rng.choice([-1.0, 1.0], size=(3, 11, n))
+    direct = M.quadratic(x)
+    A = np.zeros((n, n))
+    A[r[keep], c[keep]] = w
+    A += A.T
+    np.testing.assert_allclose(direct, np.einsum("abi,ij,abj->ab", x, A, x), rtol=1e-12, atol=1e-9)
+    monkeypatch.setattr(nm, "_HOST_TEMP_ELEMENTS", 5 * len(M.vals))  # 33 states: over the limit
+    np.testing.assert_allclose(M.quadratic(x), direct, rtol=1e-12, atol=1e-9)  # dense product
+    monkeypatch.setattr(nm, "_HOST_DENSE_MAX_N", 10)
+    np.testing.assert_allclose(M.quadratic(x), direct, rtol=1e-12, atol=1e-9)  # blocks of 5 states
