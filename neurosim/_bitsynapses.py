@@ -17,7 +17,8 @@ available; the event-driven column update (:meth:`add_columns`) is provided too.
 
 Layout: ``planes_t`` is (P, words, n) — for each plane, word ``w`` of every row, rows minor — so the
 field loop reads one word per replica and a contiguous row of n words per plane, and the output
-(R, n) is produced along its contiguous axis. Bit ``j % 32`` of word ``j // 32`` is neuron ``j``.
+(R, n) is produced along its contiguous axis. Neuron ``j`` is bit ``j // words`` of word ``j % words``
+(the strided layout of :func:`pack_bits`).
 """
 
 from __future__ import annotations
@@ -52,13 +53,27 @@ def integer_unit(matrix: SymmetricMatrix, max_bits: int = MAX_PLANE_BITS) -> flo
 
 
 def pack_bits(x, words: int) -> jax.Array:
-    """(R, n) 0/1 (any int or bool dtype) → (R, words) uint32, bit j%32 of word j//32 = x[:, j]."""
+    """(R, n) 0/1 (any int or bool dtype) → (R, words) uint32 in the strided layout: bit ``b`` of word
+    ``w`` is neuron ``b·words + w``. Word ``w`` ORs 32 contiguous slices ``x[:, b·words + w]``, an
+    elementwise loop over the words that XLA vectorises with the producer of ``x`` (e.g. a heat-bath
+    test) fused in. The contiguous layout (neuron ``32·w + b``) needs a 32-lane reduction instead,
+    which XLA:CPU ran as scalar code with the test fused into it: a Gibbs step on dense G(2000, ½)
+    × 1024 replicas took 11.3 ms with it, 5.7 ms with this layout (G1 unchanged)."""
     R, n = x.shape
     xb = x.astype(jnp.uint32)
     if words * 32 != n:
         xb = jnp.pad(xb, ((0, 0), (0, words * 32 - n)))
-    xb = xb.reshape(R, words, 32) << jnp.arange(32, dtype=jnp.uint32)
-    return jnp.sum(xb, axis=-1, dtype=jnp.uint32)  # the bits are disjoint: sum = or
+    acc = xb[:, :words]
+    for b in range(1, 32):
+        acc = acc | (xb[:, b * words:(b + 1) * words] << b)
+    return acc
+
+
+def unpack_bits(X, n: int) -> jax.Array:
+    """Inverse of :func:`pack_bits`: (R, words) uint32 → (R, n) uint8 0/1."""
+    R, words = X.shape
+    bits = (X[:, None, :] >> jnp.arange(32, dtype=jnp.uint32)[None, :, None]) & jnp.uint32(1)  # (R, 32, words)
+    return bits.astype(jnp.uint8).reshape(R, 32 * words)[:, :n]
 
 
 class BitSynapses(eqx.Module):
@@ -98,7 +113,7 @@ class BitSynapses(eqx.Module):
                     continue
                 # plane (words, n): word c//32 of row r gets bit c%32
                 plane = np.zeros((words, n), dtype=np.uint32)
-                np.bitwise_or.at(plane, (c[on] // 32, r[on]), (np.uint32(1) << (c[on] % 32).astype(np.uint32)))
+                np.bitwise_or.at(plane, (c[on] % words, r[on]), (np.uint32(1) << (c[on] // words).astype(np.uint32)))
                 planes.append(plane)
                 coefs.append(sign * (1 << b))
         if not planes:  # no couplings at all
@@ -162,8 +177,8 @@ class BitSynapses(eqx.Module):
 
     def columns(self, idx) -> jax.Array:
         """Columns ``W[:, idx]`` as (…, n) in the output dtype (W symmetric: rows = columns)."""
-        word = idx // 32
-        shift = (idx % 32).astype(jnp.uint32)
+        word = idx % self.words
+        shift = (idx // self.words).astype(jnp.uint32)
         col = jnp.zeros(idx.shape + (self.n,), jnp.int32)
         for p, c in enumerate(self.coefs):
             w = jnp.take(self.planes_t[p], word, axis=0)  # (…, n)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import neurosim as ns
-from neurosim._bitsynapses import BitSynapses, bit_cost_ok, integer_unit, pack_bits
+from neurosim._bitsynapses import BitSynapses, bit_cost_ok, integer_unit, pack_bits, unpack_bits
 from neurosim._synapses import synapses
 
 FORMATS = ("dense", "ell", "segment", "bits")
@@ -63,8 +63,10 @@ def test_pack_bits_layout():
     x[0, [0, 5, 31, 32, 39]] = 1
     words = np.asarray(pack_bits(jnp.asarray(x), 2))
     assert words.dtype == np.uint32
-    assert words[0, 0] == (1 | 1 << 5 | 1 << 31) and words[0, 1] == (1 | 1 << 7)
+    # strided layout: neuron j is bit j // 2 of word j % 2
+    assert words[0, 0] == (1 | 1 << 16) and words[0, 1] == (1 << 2 | 1 << 15 | 1 << 19)
     assert words[1].tolist() == [0, 0]
+    np.testing.assert_array_equal(np.asarray(unpack_bits(jnp.asarray(words), 40)), x)
 
 
 def test_integer_unit_and_eligibility():
