@@ -189,7 +189,6 @@ class NeuroSA(AbstractModel):
         n = ising.n
         self._n = n
         A = ising.J.scaled(2.0)
-        deg = A.degrees() if A.nnz else np.zeros(n, dtype=np.int64)
         # Neighbour rows summed per loop trip (unrolled); widths measured in docs/neurosa.md.
         self.table = RowTable(A, chunk=chunk)
         self.b = jnp.asarray(2.0 * ising.h, dtype=jnp.float32)

@@ -22,7 +22,6 @@ Three parts (one section of docs/benchmarks.md, ``maxcut``):
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sys
 import tempfile
@@ -276,7 +275,7 @@ def main(args):
     from neurosim.hardware import LOIHI2
 
     from ._data import best_known, gset_dir
-    from ._report import environment, markdown_table, record_section
+    from ._report import environment, record_section
 
     graphs = ["G1"] if args.quick else args.graphs.split(",")
     repeats = 1 if args.quick else args.repeats
@@ -385,7 +384,7 @@ def _figure(rows):
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover
         return None
-    from ._report import default_docs_dir
+    from ._report import save_figure
 
     graphs = list(dict.fromkeys(r["graph"] for r in rows))
     solvers = list(dict.fromkeys(r["solver"] for r in rows))
@@ -406,9 +405,4 @@ def _figure(rows):
     ax.set_yscale("log")
     ax.set_ylabel("time to target, s (median)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = os.path.join(default_docs_dir(), "figures", "maxcut_time_to_target.png")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return "figures/maxcut_time_to_target.png"
+    return save_figure(fig, "maxcut_time_to_target.png", dpi=120)

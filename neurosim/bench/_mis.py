@@ -305,7 +305,7 @@ def _figure(points, instances, sizes, densities):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ._report import default_docs_dir
+    from ._report import save_figure
 
     solvers = list(dict.fromkeys(p["solver"] for p in points))
     fig, axes = plt.subplots(len(sizes), len(densities), figsize=(3.4 * len(densities), 2.4 * len(sizes)), squeeze=False, sharex=True)
@@ -325,9 +325,4 @@ def _figure(points, instances, sizes, densities):
             if i == len(sizes) - 1:
                 ax.set_xlabel("wall-clock time, s", fontsize=7)
     axes[0][0].legend(fontsize=6)
-    fig.tight_layout()
-    path = os.path.join(default_docs_dir(), "figures", "mis_gap_vs_time.png")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return "figures/mis_gap_vs_time.png"
+    return save_figure(fig, "mis_gap_vs_time.png")

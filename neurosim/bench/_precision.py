@@ -125,7 +125,7 @@ def main(args):
 
     from ._data import gset_dir
     from ._maxcut import compile_cache
-    from ._report import environment, markdown_table, record_section
+    from ._report import environment, record_section
 
     env = environment()
     print(f"device: {env['device']}", file=sys.stderr)
@@ -205,7 +205,7 @@ def _figure(points):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ._report import default_docs_dir
+    from ._report import save_figure
 
     sweeps = [s for s in ("weight_bits", "state_bits", "rng_bits") if any(p["sweep"] == s for p in points)]
     probs = list(dict.fromkeys(p["problem"] for p in points))
@@ -227,12 +227,7 @@ def _figure(points):
         ax.set_title({"weight_bits": "synaptic weight width", "state_bits": "neuron state width (x: overflow)",
                       "rng_bits": "random-number width"}[sw], fontsize=9)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = os.path.join(default_docs_dir(), "figures", "precision_bits.png")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return "figures/precision_bits.png"
+    return save_figure(fig, "precision_bits.png")
 
 
 def clz_figure(path=None, R=2048, copies=8):

@@ -106,6 +106,19 @@ def record_section(name: str, markdown: str, data, *, docs_dir: str | None = Non
     return path
 
 
+def save_figure(fig, name: str, *, dpi: int = 110, docs_dir: str | None = None) -> str:
+    """Lay out ``fig``, write it to ``<docs>/figures/<name>`` and close it; returns the path relative to
+    the docs folder, as the markdown of a section links it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = os.path.join(docs_dir or default_docs_dir(), "figures", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return f"figures/{name}"
+
+
 def _json_default(o):
     import numpy as np
 

@@ -17,7 +17,6 @@ One command (``neurosim bench suite``; ``--quick`` for a smoke run) that measure
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sys
