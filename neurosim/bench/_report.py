@@ -17,6 +17,8 @@ import subprocess
 
 import jax
 
+from .._cpuinfo import cpu_features, isa_summary
+
 _HEADER = """# neurosim benchmarks
 
 Every section below is written by `neurosim bench NAME` (see `neurosim bench --help`) and names the
@@ -69,6 +71,9 @@ def environment() -> dict:
     return {
         "device": device_description(),
         "platform": jax.devices()[0].platform,
+        # the host CPU's vector instruction set (the popcount synapses depend on it; neurosim/_cpuinfo.py)
+        "cpu_isa": isa_summary(),
+        "cpu_features": cpu_features(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _commit(),
         "jax": jax.__version__,
@@ -77,7 +82,8 @@ def environment() -> dict:
 
 
 def env_line(env: dict) -> str:
-    return f"*Device: {env['device']} · date: {env['date']} · commit: `{env['commit']}` · jax {env['jax']}*"
+    isa = f" · instruction set: {env['cpu_isa']}" if env.get("cpu_isa") else ""
+    return f"*Device: {env['device']}{isa} · date: {env['date']} · commit: `{env['commit']}` · jax {env['jax']}*"
 
 
 def record_section(name: str, markdown: str, data, *, docs_dir: str | None = None, env: dict | None = None, variant: str | None = None) -> str:
