@@ -1,5 +1,8 @@
 """Chip profiles. Each chip is one file; :data:`PROFILES` maps the CLI name to the profile."""
 
+from ._cost import ChipCost, Constant, CostModel
+from ._cost_fit import Measurement, calibrate
+from ._cost_published import PUBLISHED
 from ._loihi2 import LOIHI2
 from ._mapping import Mapping
 from ._profile import HardwareProfile, Quantized
@@ -10,4 +13,4 @@ PROFILES: dict = {
     "spinnaker2": SPINNAKER2,
 }
 
-__all__ = ["PROFILES", "HardwareProfile", "Quantized", "Mapping", "LOIHI2", "SPINNAKER2"]
+__all__ = ["CostModel", "ChipCost", "Constant", "Measurement", "calibrate", "PUBLISHED", "PROFILES", "HardwareProfile", "Quantized", "Mapping", "LOIHI2", "SPINNAKER2"]

@@ -132,6 +132,8 @@ class HardwareProfile(eqx.Module):
     chips: int = eqx.field(static=True, default=1)
     #: where the figures come from (shown in docs and reports)
     sources: tuple = eqx.field(static=True, default=())
+    #: chip time/energy model (:class:`~neurosim.hardware.CostModel`), None = no cost estimate
+    cost: object = eqx.field(static=True, default=None)
 
     def __check_init__(self):
         def bits(name, v, lo, hi, allow_none=True):
@@ -189,6 +191,7 @@ class HardwareProfile(eqx.Module):
     def describe(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["sources"] = list(self.sources)
+        d["cost"] = None if self.cost is None else self.cost.name
         return d
 
     def label(self) -> str:

@@ -10,6 +10,7 @@
   modelling assumptions, not published numbers: change them with ``SPINNAKER2.replace(...)``.
 """
 
+from ._cost_spinnaker2 import SPINNAKER2_COST
 from ._profile import HardwareProfile
 
 _PES = 152
@@ -31,6 +32,7 @@ SPINNAKER2 = HardwareProfile(
     bytes_per_neuron=16,
     bytes_per_synapse=_BYTES_SYN,
     chips=1,
+    cost=SPINNAKER2_COST,
     sources=(
         "Höppner et al., 'The SpiNNaker 2 Processing Element Architecture for Hybrid Digital Neuromorphic Computing', arXiv:2103.08392 (2021)",
         "Gonzalez et al., 'SpiNNaker2: A Large-Scale Neuromorphic System for Event-Based and Asynchronous Machine Learning', arXiv:2401.04491 (2024)",
