@@ -1,5 +1,14 @@
 """neurosim: a JAX simulator for neuromorphic Ising machines."""
 
+import os as _os
+
+# In a source checkout, models/ and hardware/ sit beside this package (pyproject.toml maps them to
+# neurosim.models and neurosim.hardware when installed). Python started at the repo root imports this
+# directory, which shadows an installed neurosim: let it find them in the checkout too.
+_checkout = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if not _os.path.isdir(_os.path.join(__path__[0], "models")) and _os.path.isfile(_os.path.join(_checkout, "models", "__init__.py")):
+    __path__.append(_checkout)
+
 from . import _xla
 
 _xla.apply_defaults()  # before anything below touches a JAX backend (see _xla.py)
