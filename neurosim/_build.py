@@ -93,7 +93,7 @@ def build_model(name: str, problem, *, steps: int | None = None, hardware=None, 
 
 
 # ----------------------------------------------------------------------------- problem files
-def load_problem(path: str, kind: str | None = None, *, penalty: float = 2.0):
+def load_problem(path: str, kind: str | None = None, *, penalty: float = 1.0):
     """Read a problem file. ``kind``: maxcut | mis | qubo | ising (default: inferred — ``.npz`` files by
     their arrays, text files are Max-Cut).
 

@@ -32,7 +32,7 @@ def _add_solve(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="model parameter (repeatable)")
     p.add_argument("--hardware", default=None, help="hardware profile (e.g. loihi2, spinnaker2)")
-    p.add_argument("--penalty", type=float, default=2.0, help="MIS edge penalty λ (> 1)")
+    p.add_argument("--penalty", type=float, default=1.0, help="MIS edge penalty λ = Q_uv of the full symmetric QUBO matrix (Loihi 2 paper eq. 25; a conflict costs 2λ; > 0.5)")
     p.add_argument("--best-every", type=_positive_int, default=None, help="best-state capture interval in steps")
     p.add_argument("--record-every", type=_positive_int, default=None, help="record energy (and best energy) every this many steps")
     p.add_argument("--checkpoint", default=None, help="checkpoint file: resume from it if it exists, keep it updated")

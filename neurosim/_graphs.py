@@ -99,23 +99,35 @@ class MaxCut:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class MIS:
-    """Maximum independent set as a QUBO: ``E(x) = -Σ_u x_u + λ Σ_(u,v)∈E x_u x_v`` (SPEC: ``q_uu = -1``,
-    ``q_uv = λ`` per edge, split symmetrically as λ/2 + λ/2). With λ > 1 every minimiser is a maximum
-    independent set. Reported set sizes are always of feasible sets: infeasible states are repaired
-    (greedy removal of the vertex with most conflicts) and flagged."""
+    """Maximum independent set as a QUBO ``E(x) = xᵀQx`` in the Loihi 2 paper's convention (its eq. 25,
+    also NeuroBench's): the *full symmetric* matrix has ``Q_uu = −1`` and ``Q_uv = Q_vu = λ`` on every
+    edge, with λ = ``penalty``. Both triangles count, so ``E(x) = −Σ_u x_u + 2λ Σ_(u,v)∈E x_u x_v``: a
+    conflict costs ``2λ`` (:attr:`conflict_energy`). With λ > 1/2 every minimiser is a maximum
+    independent set. The default λ = 1 (a conflict costs 2) is the QUBO neurosim used before the
+    convention was made explicit, when ``penalty = 2`` meant the per-conflict energy; NeuroBench uses
+    λ = w_off/2 = 4 (:func:`neurosim.mis.neurobench`). Reported set sizes are always of feasible sets:
+    infeasible states are repaired (greedy removal of the vertex with most conflicts) and flagged."""
 
     adjacency: SymmetricMatrix
-    penalty: float = 2.0
+    penalty: float = 1.0
     name: str = "mis"
     labels: list | None = None
     native = "qubo"
 
     def __post_init__(self):
-        if not self.penalty > 1.0:
-            raise ValueError(f"MIS penalty λ must be > 1 so that minimisers are independent sets, got {self.penalty!r}")
+        if not self.penalty > 0.5:
+            raise ValueError(
+                f"MIS penalty λ (Q_uv of the full symmetric matrix, a conflict costs 2λ) must be > 0.5 so that "
+                f"minimisers are independent sets, got {self.penalty!r}"
+            )
+
+    @property
+    def conflict_energy(self) -> float:
+        """Energy of one edge inside the set: ``2λ`` (Q_uv + Q_vu)."""
+        return 2.0 * self.penalty
 
     @classmethod
-    def from_graph(cls, graph, *, penalty: float = 2.0, n: int | None = None, name: str = "mis") -> "MIS":
+    def from_graph(cls, graph, *, penalty: float = 1.0, n: int | None = None, name: str = "mis") -> "MIS":
         w, labels = _weights_from(graph, n, "weight")
         r, c, _ = w.coo()
         adj = SymmetricMatrix(w.n, r, c, np.ones(len(r)), None) if not w.is_dense else SymmetricMatrix.from_dense(
@@ -128,7 +140,8 @@ class MIS:
         return self.adjacency.n
 
     def to_qubo(self) -> QUBO:
-        return QUBO(self.adjacency.scaled(0.5 * self.penalty), -np.ones(self.n), 0.0, name=self.name)
+        # QUBO.Q is the full symmetric off-diagonal matrix (E = Σ_ij Q_ij x_i x_j): Q_uv = λ as in eq. 25
+        return QUBO(self.adjacency.scaled(self.penalty), -np.ones(self.n), 0.0, name=self.name)
 
     def to_ising(self) -> Ising:
         return self.to_qubo().to_ising()

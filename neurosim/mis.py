@@ -1,9 +1,13 @@
 """MIS workloads like the Loihi 2 QUBO paper's (Pierro et al. 2024, Fig. 2): generator, exact
 reference solutions and the gap metric.
 
-* :func:`generate` — NeuroBench-style instance: an Erdős–Rényi graph G(n, p = density) drawn with
+* :func:`neurobench` — NeuroBench's QUBO-MIS workload exactly: ``networkx.gnm_random_graph(n,
+  int(0.5·density·n²), seed=seed)``, ``Q = −w_diag·I + (w_off/2)·A`` with w_diag = 1, w_off = 8, cost
+  ``xᵀQx``; score :func:`bks_gap` ``= |c − c_BKS| / |c_BKS|``.
+* :func:`generate` — an Erdős–Rényi graph G(n, p = density) drawn with
   ``networkx.gnp_random_graph(n, density, seed=seed)``, as an :class:`~neurosim.MIS` QUBO with
-  ``q_uu = −1`` and ``q_uv = λ`` (default 2) on edges.
+  ``Q_uu = −1`` and ``Q_uv = Q_vu = λ`` (default 1: a conflict costs 2λ = 2) in the full matrix, the Loihi 2
+  paper's eq. 25 convention.
 * :func:`exact_mis` — the maximum independent set, proven optimal: a branch and bound over the
   complement's cliques with a greedy-colouring bound (Tomita–Seki MCQ, fast for dense graphs), or
   HiGHS's MILP (``scipy.optimize.milp``, the ``bench`` extra; faster for sparse graphs) — the
@@ -22,7 +26,40 @@ import numpy as np
 from ._graphs import MIS
 
 
-def generate(n: int, density: float, seed: int = 0, *, penalty: float = 2.0) -> MIS:
+NEUROBENCH_SIZES = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+NEUROBENCH_DENSITIES = (0.01, 0.05, 0.10, 0.25)
+NEUROBENCH_SEEDS = (0, 1, 2, 3, 4)
+
+
+def neurobench(n: int, density: float, seed: int = 0, *, w_diag: float = 1.0, w_off: float = 8.0) -> MIS:
+    """NeuroBench's QUBO-MIS instance (n, density, seed), edge for edge: ``G(n, m)`` with
+    ``m = int(0.5·density·n²)`` edges (``networkx.gnm_random_graph``, NeuroBench's generator) and the
+    full matrix ``Q = −w_diag·I + (w_off/2)·A``, i.e. an :class:`~neurosim.MIS` with λ = w_off/2 (= 4).
+    The QUBO's energy ``xᵀQx`` is NeuroBench's cost (``−|S|`` on an independent set S when
+    w_diag = 1). NeuroBench requires ``w_off > 2·w_diag``; only w_diag = 1 is an :class:`MIS`."""
+    import networkx as nx
+
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"neurobench: n must be a positive int, got {n!r}")
+    if not 0.0 <= float(density) <= 1.0:
+        raise ValueError(f"neurobench: density must be in [0, 1], got {density!r}")
+    if float(w_diag) != 1.0 or not float(w_off) > 2.0 * float(w_diag):
+        raise ValueError(f"neurobench: needs w_diag = 1 and w_off > 2·w_diag, got w_diag={w_diag!r}, w_off={w_off!r}")
+    m = int(0.5 * float(density) * int(n) ** 2)
+    g = nx.gnm_random_graph(int(n), m, seed=int(seed))
+    edges = np.array(sorted((min(u, v), max(u, v)) for u, v in g.edges()), dtype=np.int64).reshape(-1, 2)
+    return MIS.from_graph(edges, n=int(n), penalty=0.5 * float(w_off), name=f"neurobench-{n}_{float(density):g}_{seed}")
+
+
+def bks_gap(cost, bks_cost) -> np.ndarray:
+    """NeuroBench's optimality score ``|c − c_BKS| / |c_BKS|`` (QUBO costs; thresholds 0.1, 0.05, 0.01)."""
+    b = float(bks_cost)
+    if b == 0:
+        raise ValueError("bks_gap: bks_cost must be nonzero")
+    return np.abs(np.asarray(cost, dtype=np.float64) - b) / abs(b)
+
+
+def generate(n: int, density: float, seed: int = 0, *, penalty: float = 1.0) -> MIS:
     """A random MIS instance G(n, density) with the given seed (same graph for the same arguments)."""
     import networkx as nx
 

@@ -62,13 +62,16 @@ def test_generate_is_deterministic_and_has_the_qubo_of_the_spec():
     a, b = mis.generate(30, 0.2, 7), mis.generate(30, 0.2, 7)
     assert edge_list(a) == edge_list(b)
     assert edge_list(a) != edge_list(mis.generate(30, 0.2, 8))
-    # E(x) = -|S| + λ·(edges inside S), λ = penalty (q_uu = -1, q_uv = λ per edge)
+    # E(x) = xᵀQx = -|S| + 2λ·(edges inside S), λ = penalty = Q_uv of the full matrix (paper eq. 25)
     rng = np.random.default_rng(0)
     x = rng.integers(0, 2, size=(50, 30)).astype(np.int8)
     inside = np.array([sum(int(s[u] and s[v]) for u, v in edge_list(a)) for s in x])
     np.testing.assert_allclose(a.energy(x), -x.sum(1) + 2.0 * inside)
     c = mis.generate(30, 0.2, 7, penalty=3.5)
-    np.testing.assert_allclose(c.energy(x), -x.sum(1) + 3.5 * inside)
+    np.testing.assert_allclose(c.energy(x), -x.sum(1) + 7.0 * inside)
+    full = c.to_qubo().matrix()  # Q_uu = -1, Q_uv = Q_vu = λ on edges
+    np.testing.assert_allclose(np.einsum("ri,ij,rj->r", x, full, x), c.energy(x))
+    assert {full[u, v] for u, v in edge_list(c)} == {3.5}
     # density: G(n, p) has p·n(n-1)/2 edges on average
     big = mis.generate(400, 0.15, 0)
     m = len(edge_list(big))
@@ -129,7 +132,7 @@ def test_generate_validates():
     with pytest.raises(ValueError):
         mis.generate(10, 1.5)
     with pytest.raises(ValueError):
-        ns.MIS.from_graph(np.array([[0, 1]]), penalty=1.0)
+        ns.MIS.from_graph(np.array([[0, 1]]), penalty=0.5)
 
 
 def test_brute_force_reference_itself():

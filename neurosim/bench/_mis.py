@@ -2,7 +2,7 @@
 against wall-clock time — and the SA neuron's replica-steps per second against lava-optimization.
 
 Part 1, **gap vs time** (section ``mis``, figure ``docs/figures/mis_gap_vs_time.png``): random MIS
-instances (``neurosim.mis.generate``: G(n, p), QUBO ``q_uu = −1``, ``q_uv = 2``) for sizes
+instances (``neurosim.mis.generate``: G(n, p), QUBO ``Q_uu = −1``, a conflict costs 2: λ = 1 in the paper's eq. 25) for sizes
 ``--sizes`` (default 10, 50, 250, 1000) and densities 5 / 15 / 30 %. For each timeout τ in decades
 from 1 ms to ``--max-timeout`` (default 10 s; the paper goes to 100 s) every solver gets one run
 sized to fit τ, and its best *feasible* set (infeasible states repaired, never counted) gives the
@@ -139,7 +139,7 @@ def _previous_bks(path) -> dict:
     return {i["key"]: i["bks"] for i in data.get("instances", []) if i.get("proven")}
 
 
-def instance_key(n, density, seed, penalty=2.0) -> str:
+def instance_key(n, density, seed, penalty=2.0) -> str:  # penalty here: the per-conflict energy (2 = λ 1), kept for the stored keys
     return f"n{n}-d{density:g}-s{seed}-l{penalty:g}"
 
 
