@@ -10,12 +10,15 @@ import os
 import numpy as np
 
 from ._matrix import SymmetricMatrix
-from ._problems import QUBO, Ising, _as_01, _as_pm1
+from ._problems import QUBO, Ising, _abs_total, _as_01, _as_pm1
+from ._validate import check_energy_range, problem_size, real_array, vertex_ids
 
 
-def _weights_from(graph, n: int | None, weight: str) -> tuple[SymmetricMatrix, list | None]:
+def _weights_from(graph, n: int | None, weight: str | None) -> tuple[SymmetricMatrix, list | None]:
     """Accepts a networkx graph, an (m, 2|3) edge array/list, a dense/sparse numpy matrix, or a
-    SymmetricMatrix. Returns the symmetric weight matrix and the node labels (networkx only)."""
+    SymmetricMatrix. Returns the symmetric weight matrix and the node labels (networkx only).
+    ``weight=None``: every listed edge gets weight 1 (MIS: an edge is a conflict whatever its weight,
+    so an edge of weight 0 is kept, not dropped)."""
     if isinstance(graph, SymmetricMatrix):
         return graph, None
     try:
@@ -27,19 +30,36 @@ def _weights_from(graph, n: int | None, weight: str) -> tuple[SymmetricMatrix, l
             raise ValueError("Max-Cut/MIS need an undirected graph; got a directed networkx graph")
         labels = list(graph.nodes())
         index = {v: k for k, v in enumerate(labels)}
-        edges = [(index[u], index[v], d.get(weight, 1.0)) for u, v, d in graph.edges(data=True)]
-        arr = np.array(edges, dtype=np.float64).reshape(-1, 3)
-        return SymmetricMatrix.from_edges(len(labels), arr[:, 0], arr[:, 1], arr[:, 2], name="graph", combine="error"), labels
+        ends = [(index[u], index[v]) for u, v in graph.edges()]
+        w = [1.0 if weight is None else d.get(weight, 1.0) for _, _, d in graph.edges(data=True)]
+        ij = np.array(ends, dtype=np.int64).reshape(-1, 2)
+        w = real_array(np.array(w, dtype=object) if w else np.zeros(0), f"edge attribute {weight!r}")
+        return SymmetricMatrix.from_edges(len(labels), ij[:, 0], ij[:, 1], w, name="graph", combine="error"), labels
     arr = np.asarray(graph)
+    if arr.dtype.kind not in "biuf":
+        if arr.ndim != 2:
+            raise _not_a_graph(graph, arr)
+        real_array(arr, "graph")  # refuses complex, string and non-number entries with a clear message
+        arr = arr.astype(np.float64)
     square = arr.ndim == 2 and arr.shape[0] == arr.shape[1]
+    # A 2×2 or 3×3 array is read as an adjacency matrix when it is a valid one (symmetric, zero
+    # diagonal): as an edge list it would always list a pair twice or hold a self-loop.
     if square and (arr.shape[1] not in (2, 3) or (np.array_equal(arr, arr.T) and not np.any(np.diag(arr)))):
+        if weight is None:
+            arr = (arr != 0).astype(np.float64)
         return SymmetricMatrix.from_dense(arr, name="adjacency matrix", keep_dense=None), None
     if arr.ndim == 2 and arr.shape[1] in (2, 3):
+        ids = vertex_ids(arr[:, :2], "edge list vertex ids")
         if n is None:
-            n = int(arr[:, :2].max()) + 1 if len(arr) else 0
-        w = arr[:, 2] if arr.shape[1] == 3 else np.ones(len(arr))
-        return SymmetricMatrix.from_edges(n, arr[:, 0], arr[:, 1], w, name="edge list", combine="error"), None
-    raise TypeError(
+            n = int(ids.max()) + 1 if len(ids) else 0
+        n = problem_size(n, "n")
+        w = arr[:, 2] if arr.shape[1] == 3 and weight is not None else np.ones(len(arr))
+        return SymmetricMatrix.from_edges(n, ids[:, 0], ids[:, 1], w, name="edge list", combine="error"), None
+    raise _not_a_graph(graph, arr)
+
+
+def _not_a_graph(graph, arr) -> ValueError:
+    return ValueError(
         "graph must be a networkx.Graph, an (m, 2) or (m, 3) edge array, a square adjacency matrix, or a SymmetricMatrix; "
         f"got {type(graph).__name__} with shape {getattr(arr, 'shape', None)}"
     )
@@ -57,6 +77,10 @@ class MaxCut:
     name: str = "maxcut"
     labels: list | None = None
     native = "ising"
+
+    def __post_init__(self):
+        problem_size(self.weights.n, "the graph's number of vertices n")
+        check_energy_range(self.name, _abs_total(self.weights))
 
     @classmethod
     def from_graph(cls, graph, *, n: int | None = None, weight: str = "weight", name: str = "maxcut") -> "MaxCut":
@@ -115,6 +139,7 @@ class MIS:
     native = "qubo"
 
     def __post_init__(self):
+        problem_size(self.adjacency.n, "the graph's number of vertices n")
         if not self.penalty > 0.5:
             raise ValueError(
                 f"MIS penalty λ (Q_uv of the full symmetric matrix, a conflict costs 2λ) must be > 0.5 so that "
@@ -128,7 +153,7 @@ class MIS:
 
     @classmethod
     def from_graph(cls, graph, *, penalty: float = 1.0, n: int | None = None, name: str = "mis") -> "MIS":
-        w, labels = _weights_from(graph, n, "weight")
+        w, labels = _weights_from(graph, n, None)  # every listed edge, whatever its weight (0 included)
         r, c, _ = w.coo()
         adj = SymmetricMatrix(w.n, r, c, np.ones(len(r)), None) if not w.is_dense else SymmetricMatrix.from_dense(
             (w.dense != 0).astype(float), name="adjacency"
@@ -180,73 +205,18 @@ class MIS:
 
 # --------------------------------------------------------------------------- Gset reader
 def read_gset(path: str | os.PathLike):
-    """Read a Gset file: first line ``n m``, then ``m`` lines ``i j w`` (1-indexed, each edge once).
+    """Read a Gset/rudy file: first line ``n m``, then ``m`` lines ``i j w`` (1-indexed, each edge once).
 
-    Tolerates CRLF endings, trailing/leading spaces and tabs, blank lines and a missing final newline.
-    Anything else (wrong field count, non-numbers, ids outside 1..n, self-loops, duplicate edges, an
-    edge count that disagrees with the header) raises ``ValueError`` naming the file and line.
+    The grammar is ``neurosim._grammar``'s (shared with every text format): LF, CRLF or CR line
+    endings, spaces/tabs between fields, blank lines skipped. Anything else (wrong field count,
+    non-numbers, ``1_0``, control characters, ids outside 1..n, self-loops, duplicate edges, an edge
+    count that disagrees with the header) raises a one-line ``ValueError`` naming the file and line.
     Returns ``(n, i, j, w)`` with 0-indexed int64 vertex arrays and float64 weights.
     """
-    fname = os.fspath(path)
-    with open(fname, "rb") as fh:
-        raw = fh.read()
-    try:
-        text = raw.decode("ascii")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ValueError(f"{fname}:{line}: not a Gset text file (non-ASCII byte)") from None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    header = None
-    ii, jj, ww, where = [], [], [], []
-    for lineno, line in enumerate(lines, start=1):
-        fields = line.split()
-        if not fields:
-            continue
-        if header is None:
-            if len(fields) != 2:
-                raise ValueError(f"{fname}:{lineno}: header must be 'n m', got {line.strip()!r}")
-            try:
-                n, m = int(fields[0]), int(fields[1])
-            except ValueError:
-                raise ValueError(f"{fname}:{lineno}: header must be two integers 'n m', got {line.strip()!r}") from None
-            if n <= 0 or m < 0:
-                raise ValueError(f"{fname}:{lineno}: header has n={n}, m={m}; need n > 0 and m >= 0")
-            header = (n, m, lineno)
-            continue
-        if len(fields) != 3:
-            raise ValueError(f"{fname}:{lineno}: expected 'i j w', got {len(fields)} fields: {line.strip()!r}")
-        try:
-            i, j = int(fields[0]), int(fields[1])
-            w = float(fields[2])
-        except ValueError:
-            raise ValueError(f"{fname}:{lineno}: expected integers i j and a number w, got {line.strip()!r}") from None
-        n = header[0]
-        if not (1 <= i <= n and 1 <= j <= n):
-            raise ValueError(f"{fname}:{lineno}: vertex id outside 1..{n}: {line.strip()!r}")
-        if i == j:
-            raise ValueError(f"{fname}:{lineno}: self-loop on vertex {i}")
-        if not np.isfinite(w):
-            raise ValueError(f"{fname}:{lineno}: weight is not finite: {fields[2]!r}")
-        ii.append(i - 1)
-        jj.append(j - 1)
-        ww.append(w)
-        where.append(lineno)
-    if header is None:
-        raise ValueError(f"{fname}:1: empty file, expected a header 'n m'")
-    n, m, hline = header
-    if len(ii) != m:
-        raise ValueError(f"{fname}:{hline}: header says m={m} edges but the file has {len(ii)}")
-    i = np.array(ii, dtype=np.int64)
-    j = np.array(jj, dtype=np.int64)
-    key = np.minimum(i, j) * n + np.maximum(i, j)
-    order = np.argsort(key, kind="stable")
-    dup = np.flatnonzero(np.diff(key[order]) == 0)
-    if len(dup):
-        first, second = int(order[dup[0]]), int(order[dup[0] + 1])
-        raise ValueError(
-            f"{fname}:{where[second]}: edge ({i[second] + 1}, {j[second] + 1}) is listed twice (first on line {where[first]})"
-        )
-    return n, i, j, np.array(ww, dtype=np.float64)
+    from ._formats_text import read_n_m
+
+    e = read_n_m(os.fspath(path), diagonal=False, what="Gset graph")
+    return e.n, e.i, e.j, e.v
 
 
 def write_gset(path: str | os.PathLike, problem: MaxCut) -> None:

@@ -12,6 +12,8 @@ import dataclasses
 
 import numpy as np
 
+from ._validate import check_coefficients, real_array, vertex_ids
+
 #: Largest (states × stored entries) temporary a host-side energy evaluation builds at once.
 _HOST_TEMP_ELEMENTS = 1 << 24
 #: Up to this n such an evaluation goes through one dense float64 matrix (128 MB at n = 4096).
@@ -19,10 +21,8 @@ _HOST_DENSE_MAX_N = 4096
 
 
 def _check_finite(name: str, values: np.ndarray) -> None:
-    bad = ~np.isfinite(values)
-    if bad.any():
-        idx = np.argwhere(bad)[0]
-        raise ValueError(f"{name} contains a non-finite value {values[tuple(idx)]!r} at index {tuple(int(i) for i in idx)}")
+    """Finite and within the float32 range the simulator computes in (see ``_validate``)."""
+    check_coefficients(name, values)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -42,10 +42,9 @@ class SymmetricMatrix:
     # ----------------------------------------------------------------- constructors
     @classmethod
     def from_dense(cls, matrix, *, name: str = "matrix", keep_dense: bool | None = None, atol: float = 0.0) -> "SymmetricMatrix":
-        m = np.asarray(matrix, dtype=np.float64)
+        m = real_array(matrix, name)
         if m.ndim != 2 or m.shape[0] != m.shape[1]:
             raise ValueError(f"{name} must be a square 2-D matrix, got shape {m.shape}")
-        _check_finite(name, m)
         diff = np.abs(m - m.T)
         if (diff > atol).any():
             i, j = np.argwhere(diff > atol)[0]
@@ -68,13 +67,14 @@ class SymmetricMatrix:
     def from_edges(cls, n: int, i, j, w, *, name: str = "couplings", combine: str = "sum") -> "SymmetricMatrix":
         """Undirected edges (i, j, w), each listed once (either orientation). Duplicates are summed
         (``combine='sum'``) or refused (``combine='error'``); self-loops are refused."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"{name}: the number of vertices must be an integer >= 0, got {n!r}")
         n = int(n)
-        i = np.asarray(i, dtype=np.int64).ravel()
-        j = np.asarray(j, dtype=np.int64).ravel()
-        w = np.asarray(w, dtype=np.float64).ravel()
+        i = vertex_ids(i, f"{name} (first vertex)").ravel()
+        j = vertex_ids(j, f"{name} (second vertex)").ravel()
+        w = real_array(w, f"{name} weights").ravel()
         if not (len(i) == len(j) == len(w)):
             raise ValueError(f"{name}: i, j, w have different lengths {len(i)}, {len(j)}, {len(w)}")
-        _check_finite(f"{name} weights", w)
         if len(i):
             lo = min(i.min(), j.min())
             hi = max(i.max(), j.max())
@@ -84,16 +84,18 @@ class SymmetricMatrix:
             loops = np.flatnonzero(i == j)
             if len(loops):
                 raise ValueError(f"{name}: edge {loops[0]} is a self-loop on vertex {i[loops[0]]}")
+        # sort the (a, b) pairs themselves: an ``a * n + b`` key overflows int64 once n > 3·10⁹
         a, b = np.minimum(i, j), np.maximum(i, j)
-        key = a * n + b
-        order = np.argsort(key, kind="stable")
-        key, a, b, w = key[order], a[order], b[order], w[order]
-        uniq, start = np.unique(key, return_index=True)
-        if len(uniq) != len(key):
+        order = np.lexsort((b, a))
+        a, b, w = a[order], b[order], w[order]
+        new = np.ones(len(a), dtype=bool)
+        new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+        if not new.all():
             if combine == "error":
-                dup = int(np.flatnonzero(np.diff(key) == 0)[0])
+                dup = int(np.flatnonzero(~new)[0])
                 raise ValueError(f"{name}: edge ({a[dup]}, {b[dup]}) is listed more than once")
-            w = np.add.reduceat(w, start) if len(w) else w
+            start = np.flatnonzero(new)
+            w = np.add.reduceat(w, start)
             a, b = a[start], b[start]
         keep = w != 0
         a, b, w = a[keep], b[keep], w[keep]

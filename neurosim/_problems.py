@@ -23,7 +23,8 @@ import itertools
 
 import numpy as np
 
-from ._matrix import SymmetricMatrix, _check_finite
+from ._matrix import SymmetricMatrix
+from ._validate import check_energy_range, problem_size, real_array
 
 
 def _as_pm1(states, n: int) -> np.ndarray:
@@ -56,16 +57,17 @@ class Ising:
     h: np.ndarray
     offset: float = 0.0
     name: str = "ising"
+    native = "ising"
 
     def __post_init__(self):
-        h = np.asarray(self.h, dtype=np.float64).reshape(-1)
-        if h.shape[0] != self.J.n:
-            raise ValueError(f"h has length {h.shape[0]} but J is {self.J.n}×{self.J.n}")
-        _check_finite("h", h)
-        if not np.isfinite(self.offset):
-            raise ValueError(f"offset must be finite, got {self.offset!r}")
+        if not isinstance(self.J, SymmetricMatrix):  # ``Ising(J_numpy, h)``, as docs/usage.md shows
+            object.__setattr__(self, "J", SymmetricMatrix.from_dense(self.J, name="J"))
+        problem_size(self.J.n, "J's size n")
+        h = _vector(self.h, "h", self.J.n, "J")
+        offset = _scalar(self.offset, "offset")
         object.__setattr__(self, "h", h)
-        object.__setattr__(self, "offset", float(self.offset))
+        object.__setattr__(self, "offset", offset)
+        check_energy_range(self.name, 0.5 * _abs_total(self.J) + float(np.abs(h).sum()) + abs(offset))
 
     @classmethod
     def from_dense(cls, J, h=None, offset: float = 0.0, *, name: str = "ising") -> "Ising":
@@ -112,16 +114,17 @@ class QUBO:
     q: np.ndarray
     offset: float = 0.0
     name: str = "qubo"
+    native = "qubo"
 
     def __post_init__(self):
-        q = np.asarray(self.q, dtype=np.float64).reshape(-1)
-        if q.shape[0] != self.Q.n:
-            raise ValueError(f"linear terms have length {q.shape[0]} but Q is {self.Q.n}×{self.Q.n}")
-        _check_finite("QUBO diagonal", q)
-        if not np.isfinite(self.offset):
-            raise ValueError(f"offset must be finite, got {self.offset!r}")
+        if not isinstance(self.Q, SymmetricMatrix):  # a numpy off-diagonal part, like ``Ising(J, h)``
+            object.__setattr__(self, "Q", SymmetricMatrix.from_dense(self.Q, name="Q (off-diagonal part; linear terms go in q)"))
+        problem_size(self.Q.n, "Q's size n")
+        q = _vector(self.q, "linear terms q", self.Q.n, "Q")
+        offset = _scalar(self.offset, "offset")
         object.__setattr__(self, "q", q)
-        object.__setattr__(self, "offset", float(self.offset))
+        object.__setattr__(self, "offset", offset)
+        check_energy_range(self.name, _abs_total(self.Q) + float(np.abs(q).sum()) + abs(offset))
 
     @classmethod
     def from_matrix(cls, Q, offset: float = 0.0, *, name: str = "qubo", symmetrize: bool = False) -> "QUBO":
@@ -130,12 +133,17 @@ class QUBO:
         ``symmetrize=True`` accepts an upper-triangular (or any) matrix and uses ``(Q + Qᵀ)/2``, which has
         the same energy on every state; otherwise Q must already be symmetric.
         """
-        Q = np.asarray(Q, dtype=np.float64)
+        Q = real_array(Q, "Q")
         if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
             raise ValueError(f"Q must be a square 2-D matrix, got shape {Q.shape}")
-        _check_finite("Q", Q)
         if symmetrize:
             Q = 0.5 * (Q + Q.T)
+        elif not np.array_equal(Q, Q.T):
+            i, j = (int(k) for k in np.argwhere(Q != Q.T)[0])
+            raise ValueError(
+                f"Q must be symmetric (Q[{i},{j}]={Q[i, j]!r}, Q[{j},{i}]={Q[j, i]!r}); for an upper-triangular Q "
+                "(or any Q) meaning E = xᵀQx pass symmetrize=True, which uses (Q + Qᵀ)/2 with the same energies"
+            )
         diag = np.diag(Q).copy()
         off = Q - np.diag(diag)
         return cls(SymmetricMatrix.from_dense(off, name="Q"), diag, offset, name)
@@ -174,6 +182,25 @@ class QUBO:
 
     def describe(self) -> dict:
         return {"name": self.name, "n": self.n, "m": self.Q.num_edges}
+
+
+def _vector(values, name: str, n: int, matrix: str) -> np.ndarray:
+    v = real_array(values, name).reshape(-1)
+    if v.shape[0] != n:
+        raise ValueError(f"{name} has length {v.shape[0]} but {matrix} is {n}×{n}")
+    return v
+
+
+def _scalar(value, name: str) -> float:
+    v = real_array(value, name)
+    if v.size != 1:
+        raise ValueError(f"{name} must be one number, got an array of shape {v.shape}")
+    return float(v.reshape(()))
+
+
+def _abs_total(m: SymmetricMatrix) -> float:
+    """Σ|entries| (both directions) of a coupling matrix."""
+    return float(np.abs(m.dense).sum()) if m.is_dense else float(np.abs(m.vals).sum())
 
 
 def spins_to_bits(s) -> np.ndarray:

@@ -149,7 +149,7 @@ def test_builders_accept_networkx_edges_and_matrices():
     assert a.cut(s) == b.cut(s) == c.cut(s) == 6
     with pytest.raises(ValueError, match="self-loop"):
         ns.MaxCut.from_graph(np.array([[0, 0], [0, 1]]), n=3)
-    with pytest.raises(TypeError, match="networkx"):
+    with pytest.raises(ValueError, match="networkx"):
         ns.MaxCut.from_graph("not a graph")
 
 
