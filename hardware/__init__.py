@@ -1,5 +1,6 @@
 """Chip profiles. Each chip is one file; :data:`PROFILES` maps the CLI name to the profile."""
 
+from ._layer import FLOAT_REPORT, ChipLayer, chip_layer, ln_q, log2_q14, logistic_q8, mul_shift
 from ._cost import ChipCost, Constant, CostModel
 from ._cost_fit import Measurement, calibrate
 from ._cost_published import PUBLISHED
@@ -13,4 +14,8 @@ PROFILES: dict = {
     "spinnaker2": SPINNAKER2,
 }
 
-__all__ = ["CostModel", "ChipCost", "Constant", "Measurement", "calibrate", "PUBLISHED", "PROFILES", "HardwareProfile", "Quantized", "Mapping", "LOIHI2", "SPINNAKER2"]
+__all__ = [
+    "CostModel", "ChipCost", "Constant", "Measurement", "calibrate", "PUBLISHED",
+    "PROFILES", "HardwareProfile", "Quantized", "Mapping", "LOIHI2", "SPINNAKER2",
+    "ChipLayer", "chip_layer", "FLOAT_REPORT", "ln_q", "log2_q14", "logistic_q8", "mul_shift",
+]

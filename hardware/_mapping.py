@@ -13,11 +13,21 @@ A neuron's incoming synapses live on its own core (fan-in storage), so one neuro
 alone exceeds a core is refused. Spike traffic: a flipping neuron sends one packet to every
 *other* core holding one of its neighbours (multicast routing), so the cross-core packets of a
 step are ``Σ_{flipped i} fanout_cores[i]``.
+
+Geometry (for the cost model): the cores of a chip sit on a ``mesh`` grid (the profile's
+``core_mesh``, else the most nearly square factorisation of ``cores_per_chip``: Loihi 2 128 =
+8 × 16, SpiNNaker2 152 = 8 × 19 — an assumption, the chips' floor plans differ in detail), chips
+on a near-square grid of chips; ``core_xy[c]`` is core c's global (x, y). A packet from core a to
+core b travels ``|Δx| + |Δy|`` router hops (dimension-order routing); ``syn_indptr``,
+``syn_dst_core``, ``syn_count``, ``syn_hops`` are a CSR over neurons of the cores a neuron's spike
+reaches (its own core included, hops 0) with the number of synapses it lands on there;
+``hops_of[i]`` sums the hops of neuron i's cross-core packets.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import numpy as np
 
@@ -35,6 +45,32 @@ class Mapping:
     fanout_cores: np.ndarray  # int64 (n,): other cores each neuron's spike must reach
     cores_per_chip: int
     chips_available: int
+    core_xy: np.ndarray = None  # int64 (cores, 2) global mesh coordinates
+    syn_indptr: np.ndarray = None  # int64 (n + 1,) CSR over neurons
+    syn_dst_core: np.ndarray = None  # int64 (nnz,) a core neuron i's spike reaches
+    syn_count: np.ndarray = None  # int64 (nnz,) synapses it lands on there
+    syn_hops: np.ndarray = None  # int64 (nnz,) router hops from i's core to that core
+    hops_of: np.ndarray = None  # int64 (n,) Σ hops over i's cross-core packets
+    mesh: tuple = (1, 1)  # cores per chip as (x, y)
+    chip_grid: tuple = (1, 1)  # chips as (x, y)
+
+    # Equality and hash by content: a model holds its mapping as a static field, and two models
+    # built alike must share one compiled step.
+    def _digest(self) -> str:
+        d = self.__dict__.get("_digest_cache")
+        if d is None:
+            h = hashlib.sha1(repr((self.profile_name, self.n, self.cores_per_chip, self.chips_available, self.mesh)).encode())
+            for a in (self.core_of, self.synapses_per_core, self.memory_per_core, self.fanout_cores):
+                h.update(np.ascontiguousarray(a).tobytes())
+            d = h.hexdigest()
+            object.__setattr__(self, "_digest_cache", d)
+        return d
+
+    def __eq__(self, other):
+        return isinstance(other, Mapping) and self._digest() == other._digest()
+
+    def __hash__(self):
+        return hash(self._digest())
 
     @property
     def cores(self) -> int:
@@ -61,9 +97,15 @@ class Mapping:
             "chips": self.chips,
             "chips_available": self.chips_available,
             "max_neurons_per_core": int(self.neurons_per_core.max(initial=0)),
+            "mean_neurons_per_core": float(self.neurons_per_core.mean()) if self.cores else 0.0,
             "max_synapses_per_core": int(self.synapses_per_core.max(initial=0)),
+            "mean_synapses_per_core": float(self.synapses_per_core.mean()) if self.cores else 0.0,
             "max_memory_per_core_bytes": int(self.memory_per_core.max(initial=0)),
+            "mean_memory_per_core_bytes": float(self.memory_per_core.mean()) if self.cores else 0.0,
+            "mesh": list(self.mesh),
+            "chip_grid": list(self.chip_grid),
             "cross_core_packets_if_all_flip": int(self.fanout_cores.sum()),
+            "hops_if_all_flip": int(self.hops_of.sum()) if self.hops_of is not None else None,
             "mean_fanout_cores": float(self.fanout_cores.mean()) if self.n else 0.0,
         }
 
@@ -134,14 +176,41 @@ def map_to_cores(profile, W: SymmetricMatrix) -> Mapping:
             f"{profile.name}: a chip would hold {int(chip_neurons.max())} neurons / {int(chip_syn.max())} synapses, "
             f"over the limits {profile.neurons_per_chip} / {profile.synapses_per_chip}"
         )
-    # multicast fan-out: distinct other cores among each neuron's neighbours
-    if len(r):
-        src, dst_core = c, core_of[r]
-        other = dst_core != core_of[src]
-        key = np.unique(src[other] * cores + dst_core[other])
-        fanout = np.bincount(key // cores, minlength=n).astype(np.int64)
-    else:
-        fanout = np.zeros(n, dtype=np.int64)
+    mesh = _mesh(profile)
+    chip_grid = _near_square(profile.chips)
+    core_xy = _core_xy(cores, profile.cores_per_chip, mesh, chip_grid)
+    # per (source neuron, destination core): synapses landed; multicast fan-out = other cores
+    src, dst_core = c, core_of[r]
+    key, cnt = np.unique(src * cores + dst_core, return_counts=True) if len(r) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    k_src, k_dst = key // cores, key % cores
+    hops = np.abs(core_xy[k_dst] - core_xy[core_of[k_src]]).sum(axis=1) if len(key) else np.zeros(0, np.int64)
+    other = k_dst != core_of[k_src]
+    fanout = np.bincount(k_src[other], minlength=n).astype(np.int64)
+    hops_of = np.bincount(k_src, weights=hops, minlength=n).astype(np.int64)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(k_src, minlength=n))]).astype(np.int64)
     return Mapping(
-        profile.name, n, core_of, counts, np.array(syns, np.int64), np.array(mems, np.int64), fanout, profile.cores_per_chip, profile.chips
+        profile.name, n, core_of, counts, np.array(syns, np.int64), np.array(mems, np.int64), fanout, profile.cores_per_chip, profile.chips,
+        core_xy, indptr, k_dst.astype(np.int64), cnt.astype(np.int64), hops.astype(np.int64), hops_of, mesh, chip_grid,
     )
+
+
+def _near_square(k: int) -> tuple:
+    """``(x, y)`` with ``x·y = k``, ``x ≤ y`` and x as large as possible."""
+    x = int(np.floor(np.sqrt(k)))
+    while k % x:
+        x -= 1
+    return (x, k // x)
+
+
+def _mesh(profile) -> tuple:
+    mesh = getattr(profile, "core_mesh", None)
+    return tuple(int(v) for v in mesh) if mesh else _near_square(profile.cores_per_chip)
+
+
+def _core_xy(cores: int, cores_per_chip: int, mesh: tuple, chip_grid: tuple) -> np.ndarray:
+    """Global mesh coordinates of cores 0..cores−1: row-major within a chip, chips row-major on the grid."""
+    c = np.arange(cores, dtype=np.int64)
+    chip, local = c // cores_per_chip, c % cores_per_chip
+    lx, ly = local % mesh[0], local // mesh[0]
+    cx, cy = chip % chip_grid[0], chip // chip_grid[0]
+    return np.stack([cx * mesh[0] + lx, cy * mesh[1] + ly], axis=1)
