@@ -158,6 +158,7 @@ class CostModel:
             energy_per_replica_j=dyn_r + static_w * time_r,
             _bounds=np.concatenate([[0], sample[1:], [steps]]).astype(np.int64),
             _step_time=step_t.mean(axis=1),
+            _step_dynamic=step_e.mean(axis=1),
         )
 
 
@@ -189,6 +190,7 @@ class ChipCost:
     energy_per_replica_j: np.ndarray
     _bounds: np.ndarray
     _step_time: np.ndarray
+    _step_dynamic: np.ndarray
 
     @property
     def mean_power_w(self) -> float:
@@ -198,13 +200,20 @@ class ChipCost:
         """Chip seconds elapsed once step ``i`` (0-based) is done, i.e. after steps 0…i (mean over
         replicas): ``time_at(steps − 1) == time_s``. Record ``k`` of a run with ``SaveAt(every=e)``
         is taken after step ``(k+1)·e − 1``, so ``time_at(record_steps)`` is the records' chip time."""
+        return self._elapsed(step_indices, self._step_time, "time_at")
+
+    def energy_at(self, step_indices) -> np.ndarray:
+        """Joules used once step ``i`` is done (dynamic so far + static power × ``time_at(i)``)."""
+        return self._elapsed(step_indices, self._step_dynamic, "energy_at") + self.static_w * self.time_at(step_indices)
+
+    def _elapsed(self, step_indices, per_step, what) -> np.ndarray:
         t = np.asarray(step_indices, dtype=np.int64)
         if np.any(t < 0) or np.any(t >= self.steps):
-            raise ValueError(f"time_at: step indices must be in [0, {self.steps}), got min {t.min()} max {t.max()}")
+            raise ValueError(f"{what}: step indices must be in [0, {self.steps}), got min {t.min()} max {t.max()}")
         lengths = np.diff(self._bounds)
-        start = np.concatenate([[0.0], np.cumsum(lengths * self._step_time)])
+        start = np.concatenate([[0.0], np.cumsum(lengths * per_step)])
         j = np.searchsorted(self._bounds, t, side="right") - 1
-        return start[j] + self._step_time[j] * (t - self._bounds[j] + 1)
+        return start[j] + per_step[j] * (t - self._bounds[j] + 1)
 
     def to_json(self) -> dict:
         return {

@@ -75,6 +75,8 @@ def test_chip_time_grows_linearly_with_steps_at_fixed_activity():
     c = t[2]
     np.testing.assert_allclose(c.time_at(np.arange(1000)), (np.arange(1000) + 1) * c.step_time_mean_s, rtol=1e-12)
     assert c.time_at([999])[0] == pytest.approx(c.time_s, rel=1e-12)
+    np.testing.assert_allclose(c.energy_at(np.arange(1000)), (np.arange(1000) + 1) * c.energy_j / 1000, rtol=1e-12)
+    assert c.energy_at([999])[0] == pytest.approx(c.energy_j, rel=1e-12)
 
 
 def test_time_between_samples_holds_the_previous_sample():
@@ -208,3 +210,28 @@ def test_calibrate_held_out_error_is_honest_when_the_model_is_wrong():
     assert report["stated_error_factor"] == pytest.approx(2.0, rel=1e-3)  # fitted on A alone, B is off by 2x (and vice versa)
     with pytest.raises(ValueError, match="start > 0"):
         calibrate(start.replace(static_w_per_chip=0.0), meas, free=("static_w_per_chip",))
+
+
+def test_bench_activity_from_spikes_on_a_ring_by_hand():
+    """neurosim bench chip's activity helper on an 8-ring packed 2 neurons per core (4 cores)."""
+    import neurosim as ns
+    from neurosim.bench._chip_runs import activity_from_spikes
+
+    import networkx as nx
+
+    W = ns.MaxCut.from_graph(nx.cycle_graph(8)).to_qubo().Q
+    mp = LOIHI2.replace(neurons_per_core=2).map(W)
+    assert mp.cores == 4 and list(mp.core_of) == [0, 0, 1, 1, 2, 2, 3, 3]
+    spikes = np.zeros((2, 1, 8), np.int8)
+    spikes[0, 0, 0] = 1  # neuron 0: synapses on neurons 1 (core 0) and 7 (core 3)
+    spikes[1, 0, [2, 3]] = 1  # neurons 2, 3 (core 1): targets 1 (core 0), 3 (core 1), 2 (core 1), 4 (core 2)
+    act = activity_from_spikes(mp, W, spikes, np.array([0, 5]), 10, updates_per_step=8)
+    np.testing.assert_array_equal(act.updates[:, 0], [[2, 2, 2, 2], [2, 2, 2, 2]])
+    np.testing.assert_array_equal(act.spikes[:, 0], [[1, 0, 0, 0], [0, 2, 0, 0]])
+    np.testing.assert_array_equal(act.syn_events[:, 0], [[1, 0, 0, 1], [1, 2, 1, 0]])
+    np.testing.assert_array_equal(act.packets[:, 0], [1, 2])  # 0 → core 3; 2 → core 0, 3 → core 2
+    xy = getattr(mp, "core_xy", None)
+    d = (lambda a, b: int(np.abs(np.asarray(xy[a]) - np.asarray(xy[b])).sum())) if xy is not None else (lambda a, b: 1)  # noqa: E731
+    np.testing.assert_array_equal(act.hops[:, 0], [d(0, 3), d(1, 0) + d(1, 2)])
+    c = LOIHI2.cost.estimate(mp, act)
+    assert c.cores == 4 and c.time_s > 0 and c.energy_j == c.dynamic_j + c.static_w * c.time_s

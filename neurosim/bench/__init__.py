@@ -14,4 +14,5 @@ BENCHES: dict[str, str] = {
     "maxcut": "neurosim.bench._maxcut",
     "mis": "neurosim.bench._mis",
     "precision": "neurosim.bench._precision",
+    "chip": "neurosim.bench._chip",
 }
