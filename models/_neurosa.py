@@ -278,6 +278,24 @@ class NeuroSA(AbstractModel):
     def read(self, state):
         return state.s.T
 
+    def fused_steps(self, state, t_start, nsteps: int, keys):
+        """``nsteps`` random-scan iterations in one fused kernel where one applies (one replica, CPU:
+        ``neurosim/_fastchain.py``; bit-identical to :meth:`step`), else None (the engine steps)."""
+        from neurosim import _fastchain
+
+        if self.mode != "random_scan" or not _fastchain.eligible(self, state):
+            return None
+        return _fastchain.scan_steps(self, state, t_start, nsteps, keys)
+
+    def fused_blocks(self, state, best_e, best_s, t_start, n_blocks: int, block: int, keys):
+        """As :meth:`fused_steps` for ``n_blocks`` capture blocks, with the engine's best-state capture
+        after each: (state, best_e, best_s, energy after each block), or None."""
+        from neurosim import _fastchain
+
+        if self.mode != "random_scan" or not _fastchain.eligible(self, state):
+            return None
+        return _fastchain.scan_blocks(self, state, best_e, best_s, t_start, n_blocks, block, keys)
+
     # ------------------------------------------------------------------ dynamics
     def step(self, state, t, *, key):
         T = self.schedule(t)

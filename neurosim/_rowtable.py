@@ -38,6 +38,9 @@ class RowTable(eqx.Module):
     deg: jax.Array  # int32 (n,)
     chunk: int = eqx.field(static=True)  # rows per trip, many replicas
     chunk_wide: int = eqx.field(static=True)  # rows per trip, few replicas / one site per replica
+    #: integer weights with every row's Σ|w| ≤ 2^23: a row sum is exact in float32 in any order (the
+    #: fused NeuroSA chain, neurosim/_fastchain.cc, then sums with independent accumulators)
+    exact: bool = eqx.field(static=True)
 
     def __init__(self, matrix: SymmetricMatrix, *, chunk: int = 4):
         if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
@@ -57,6 +60,8 @@ class RowTable(eqx.Module):
         self.deg = jnp.asarray(deg, dtype=jnp.int32)
         self.chunk = chunk
         self.chunk_wide = wide
+        w64 = np.asarray(w, dtype=np.float64)
+        self.exact = bool(np.all(w64 == np.round(w64)) and np.abs(w64).sum(axis=1).max(initial=0.0) <= 2.0**23)
 
     def row_sum(self, x, i, init=None):
         """``init + Σ_k w[i,k] · x[nb[i,k], :]`` for one scalar neuron ``i``; ``x`` (n, R) → (R,) float32."""
