@@ -94,7 +94,17 @@ def _make_segment(static_model, save: SaveAt, *, n_rec: int, stride: int, block:
                 y["fn"] = save.fn(carry.state, outs)
             return (carry, outs), y
 
-        (carry, outs), ys = jax.lax.scan(record, (carry, outs0), jnp.arange(n_rec, dtype=jnp.int32))
+        fused = getattr(model, "fused_blocks", None)  # many blocks in one kernel (NeuroSA, one replica)
+        res = None
+        if fused is not None and n_rec and not sum_names and set(save.what) <= {"energy"} and save.fn is None:
+            res = fused(carry.state, carry.best_e, carry.best_s, t0, n_rec * (stride // block), block, keys)
+        if res is not None:
+            state, be, bs, e_blocks = res
+            carry, outs = _Carry(state, be, bs), {"energy": state.energy}
+            per = stride // block  # a record is taken after every `per` blocks
+            ys = {"energy": e_blocks[per - 1::per, None]} if "energy" in save.what else {}
+        else:
+            (carry, outs), ys = jax.lax.scan(record, (carry, outs0), jnp.arange(n_rec, dtype=jnp.int32))
         if tail:
             sums = {name: jnp.zeros_like(v) for name, v in sums0.items()}
             t_tail = t0 + n_rec * stride
