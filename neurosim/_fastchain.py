@@ -161,5 +161,5 @@ def eligible(model, state) -> bool:
     """Float model (no chip profile), shared-site random scan with one replica, on a CPU backend where
     the library loads."""
     return (getattr(model, "mode", None) == "random_scan" and getattr(model, "sites", None) == "shared"
-            and getattr(model, "hardware", None) is None and getattr(model, "chip", None) is None
+            and getattr(model, "hardware", None) is None and getattr(model, "onchip", None) is None
             and state.s.ndim == 2 and state.s.shape[1] == 1 and available())

@@ -117,6 +117,42 @@ def _neurosa_rate(problem, replicas, steps, *, reps: int = 1, **params):
     return steps * replicas / best.time_run, best.time_run, best.time_compile
 
 
+def _single_chain_refs(problem, steps: int, reps: int) -> dict:
+    """One chain, in this process beside neurosim's own rate: the step-by-step jax path
+    (``NEUROSIM_FASTCHAIN=0``) and, when numba is installed, the compiled reference loop with the same
+    random numbers (``_numba_chain``), best of ``reps`` each, alternated with neurosim's runs."""
+    import neurosim._segment as segment
+    from neurosim import _fastchain
+    from neurosim.models import NeuroSA
+
+    from . import _numba_chain
+
+    out = {"fused_chain": _fastchain.available()}
+    old = os.environ.get("NEUROSIM_FASTCHAIN")
+    os.environ["NEUROSIM_FASTCHAIN"] = "0"
+    segment._COMPILED.clear()  # the switch is read when a segment is traced
+    try:
+        out["jax_path_it_s"] = _neurosa_rate(problem, 1, steps, reps=reps)[0]
+    finally:
+        os.environ.pop("NEUROSIM_FASTCHAIN") if old is None else os.environ.__setitem__("NEUROSIM_FASTCHAIN", old)
+        segment._COMPILED.clear()
+    if _numba_chain.available():
+        model = NeuroSA(problem, horizon=steps)
+        best, same = 0.0, True
+        for _ in range(max(1, reps)):
+            ref = _numba_chain.run_chain(model, steps, seed=0)
+            fast = _neurosa_rate(problem, 1, steps, reps=1)[0]  # alternated with the reference
+            best = max(best, ref["it_s"])
+            out["it_s_alternated"] = max(out.get("it_s_alternated", 0.0), fast)
+        # the same chain: neurosim's final state for this seed equals the reference loop's
+        import neurosim as ns
+
+        r = ns.run(model, problem, steps=steps, replicas=1, seed=0)
+        same = bool(np.array_equal(np.asarray(r.final_state)[0], ref["state"]))
+        out.update({"numba_it_s": best, "numba_same_final_state": same})
+    return out
+
+
 def _steps_for(R: int, quick: bool) -> int:
     target = 4e6 if quick else 1e8  # iterations, all replicas together
     return int(min(3_000_000, max(20_000, target // R)))
@@ -155,6 +191,8 @@ def _child_main(job: dict) -> list:
             steps = _steps_for(R, job["quick"])
             rate, run_s, comp_s = _neurosa_rate(problem, R, steps, reps=job["reps"])
             row = {"replicas": R, "steps": steps, "it_s": rate, "run_s": run_s, "compile_s": comp_s}
+            if R == 1:
+                row.update(_single_chain_refs(problem, steps, job["reps"]))
             if R > 1:
                 row["independent_it_s"] = _neurosa_rate(problem, R, max(2_000, steps // 8), sites="independent")[0]
             rows.append(row)
@@ -185,6 +223,12 @@ def run_speed(gdir, *, quick: bool = False, graphs=SPEED_GRAPHS, replicas=REPLIC
             row = {"graph": g, "replicas": R, "steps": d["steps"], "neurosa_it_s": d["it_s"], "neurosa_tuned_it_s": t["it_s"],
                    "run_s": d["run_s"], "compile_s": d["compile_s"], "tuned_run_s": t["run_s"],
                    "plain_loop_it_s": plain, "speedup_vs_plain": d["it_s"] / plain, "tuned_speedup_vs_plain": t["it_s"] / plain}
+            if R == 1:  # the single chain against the compiled reference loop, same (tuned = default) process
+                row.update({k: t[k] for k in ("fused_chain", "jax_path_it_s", "numba_it_s", "numba_same_final_state", "it_s_alternated") if k in t})
+                if "numba_it_s" in t:
+                    print(f"{g} R=1: neurosim {t['it_s'] / 1e6:.1f} M it/s (fused chain: {t['fused_chain']}; alternated with the loop "
+                          f"{t['it_s_alternated'] / 1e6:.1f}), step-by-step jax path {t['jax_path_it_s'] / 1e6:.1f}, numba loop "
+                          f"{t['numba_it_s'] / 1e6:.1f} M it/s (same final state: {t['numba_same_final_state']})", flush=True)
             if R > 1:
                 row["independent_sites_it_s"] = d["independent_it_s"]
                 row["independent_sites_tuned_it_s"] = t["independent_it_s"]
@@ -263,6 +307,12 @@ def _speed_markdown(res) -> str:
                                                                if "independent_sites_it_s" in r else ""),
               "plain loop (k it/s)": r["plain_loop_it_s"] / 1e3,
               "NumPy batched (M it/s)": f"{r['numpy_batched_it_s'] / 1e6:.3g}" if "numpy_batched_it_s" in r else ""} for r in rows]
+    chains = [{"graph": r["graph"], "neurosim (M it/s)": r["neurosa_tuned_it_s"] / 1e6,
+               "neurosim, alternated with the loop (M it/s)": r["it_s_alternated"] / 1e6,
+               "step-by-step jax path (M it/s)": r["jax_path_it_s"] / 1e6, "numba loop (M it/s)": r["numba_it_s"] / 1e6,
+               "neurosim / numba": min(r["neurosa_tuned_it_s"], r["it_s_alternated"]) / r["numba_it_s"],
+               "same final state": r["numba_same_final_state"], "fused chain": r["fused_chain"]}
+              for r in rows if r["replicas"] == 1 and "numba_it_s" in r]
     measured = long["steps"] == long["target_steps"]
     how = "measured" if measured else f"extrapolated from {long['steps']:.0e} iterations"
     txt = ("NeuroSA iterations per second, all replicas together (`neurosim bench neurosa --part speed`), random scan "
@@ -274,6 +324,14 @@ def _speed_markdown(res) -> str:
            "`neurosim/bench/_neurosa.py`); *NumPy batched*: a Python loop over iterations vectorised over replicas; "
            "*independent sites*: `sites=\"independent\"`. Target: ≥ 50 M it/s and ≥ 250× the plain loop.\n\n"
            + markdown_table(table, floatfmt="{:.3g}"))
+    if chains:
+        txt += ("\n\n**One chain against a compiled loop.** *numba loop*: the same algorithm as a plain loop compiled by "
+                "numba (one core; `neurosim/bench/_numba_chain.py`), with neurosim's random numbers for the same seed, "
+                "run in the same process as neurosim's rows and alternated with them; *step-by-step jax path*: "
+                "`NEUROSIM_FASTCHAIN=0` (one XLA loop iteration per step); *neurosim*: the default, where a one-replica "
+                "chain runs blocks of iterations in one C++ custom call (`neurosim/_fastchain.py`, bit-identical to the "
+                "jax path). *neurosim / numba* uses the lower of neurosim's two rates. Target: ≥ 1.\n\n"
+                + markdown_table(chains, floatfmt="{:.3g}"))
     txt += (f"\n\n1e8 iterations × 8 replicas on G15 ({how}, published constants, compile excluded): "
             f"**{long['default_time_1e8_s']:.0f} s** with default XLA, **{long['tuned_time_1e8_s']:.0f} s** tuned"
             + (f"; best cuts {sorted(int(c) for c in long['default_cuts'])} (best known 3050)" if measured else "") + ".")
