@@ -45,6 +45,7 @@ def _weights_from(graph, n: int | None, weight: str | None) -> tuple[SymmetricMa
     # A 2×2 or 3×3 array is read as an adjacency matrix when it is a valid one (symmetric, zero
     # diagonal): as an edge list it would always list a pair twice or hold a self-loop.
     if square and (arr.shape[1] not in (2, 3) or (np.array_equal(arr, arr.T) and not np.any(np.diag(arr)))):
+        real_array(arr, "adjacency matrix")  # finite and within float32, also where only the pattern counts
         if weight is None:
             arr = (arr != 0).astype(np.float64)
         return SymmetricMatrix.from_dense(arr, name="adjacency matrix", keep_dense=None), None
@@ -53,7 +54,9 @@ def _weights_from(graph, n: int | None, weight: str | None) -> tuple[SymmetricMa
         if n is None:
             n = int(ids.max()) + 1 if len(ids) else 0
         n = problem_size(n, "n")
-        w = arr[:, 2] if arr.shape[1] == 3 and weight is not None else np.ones(len(arr))
+        w = real_array(arr[:, 2], "edge list weights") if arr.shape[1] == 3 else np.ones(len(arr))
+        if weight is None:  # MIS: every listed edge is a conflict, whatever its (finite) weight
+            w = np.ones(len(arr))
         return SymmetricMatrix.from_edges(n, ids[:, 0], ids[:, 1], w, name="edge list", combine="error"), None
     raise _not_a_graph(graph, arr)
 
