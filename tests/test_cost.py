@@ -235,3 +235,25 @@ def test_bench_activity_from_spikes_on_a_ring_by_hand():
     np.testing.assert_array_equal(act.hops[:, 0], [d(0, 3), d(1, 0) + d(1, 2)])
     c = LOIHI2.cost.estimate(mp, act)
     assert c.cores == 4 and c.time_s > 0 and c.energy_j == c.dynamic_j + c.static_w * c.time_s
+
+
+def test_bench_activity_agrees_with_the_chip_layer_measure_activity():
+    """Two implementations of the contract's activity (the bench's fallback, the chip layer's) agree."""
+    try:
+        from neurosim.hardware._activity import measure_activity
+    except ImportError:
+        pytest.skip("hardware._activity not available")
+    from neurosim import mis
+    from neurosim.bench._chip_runs import activity_from_spikes
+
+    p = mis.generate(60, 0.2, 3)
+    W = p.to_qubo().Q
+    mp = LOIHI2.replace(neurons_per_core=16).map(W)
+    rng = np.random.default_rng(1)
+    spikes = (rng.random((5, 3, 60)) < 0.1).astype(np.int8)
+    steps = np.array([0, 3, 9, 20, 40])
+    a = activity_from_spikes(mp, W, spikes, steps, 50, updates_per_step=60)
+    b = measure_activity(mp, spikes, steps, 50, "all")
+    for f in ("updates", "spikes", "syn_events", "packets", "hops"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    assert LOIHI2.cost.estimate(mp, a).energy_j == LOIHI2.cost.estimate(mp, b).energy_j

@@ -72,8 +72,8 @@ def measured_activity(mapping, W, spikes, sample_steps, steps, updates_per_step,
         return activity_from_spikes(mapping, W, spikes, sample_steps, steps, updates_per_step, sites)
     if updates_per_step == 1:  # the compact (site, fired) form
         fired = np.take_along_axis(np.asarray(spikes), np.asarray(sites)[..., None], axis=-1)[..., 0] != 0
-        return measure_activity(mapping, (np.asarray(sites), fired), sample_steps, steps, updates_per_step)
-    return measure_activity(mapping, np.asarray(spikes), sample_steps, steps, updates_per_step)
+        return measure_activity(mapping, (np.asarray(sites), fired), sample_steps, steps, "one")
+    return measure_activity(mapping, np.asarray(spikes), sample_steps, steps, "all")
 
 
 # ----------------------------------------------------------------------------- SA on MIS (Loihi 2)
