@@ -16,6 +16,20 @@ their change to their neighbours).
   (a different, well-known Markov chain; its stationary law is not Boltzmann in general).
 * ``rule="gibbs"``: ``P(s_i = +1) = σ(2 f_i / T)``; ``rule="metropolis"``: flip with probability
   ``min(1, exp(-ΔH_i / T))``, ``ΔH_i = 2 s_i f_i``.
+
+Chip paths (``hardware=``, through the chip layer ``model.chip``, so the textbook reference can be
+compared under the same limits as the chip models):
+
+* ``SPINNAKER2`` (float chip): float32 arithmetic and the PE's 32-bit random words — the float
+  reference's own arithmetic, plus the core mapping and the measured traffic in the result.
+* ``LOIHI2`` (integer chip): ``J`` and ``h`` quantised to ``weight_bits`` with one common scale
+  (``model.quantization``); the fields are integers (held exactly in float32 storage: the bound
+  ``max_i Σ_j |J_ij| + |h_i| ≤ 2^(state_bits−1) − 1`` is checked when the model is built, so no
+  state word can saturate and no overflow flag is needed); the heat-bath test is exp-free
+  (``s_i = +1`` iff ``2 f_i > ⌊T_reg·L⌋`` with L the logistic variate of a ``rng_bits`` random
+  integer, ``chip.heat_bath``) and the Metropolis test is the clz staircase (``chip.metropolis``),
+  with the temperature register taken from the schedule each step (``round(T·scale·2^8)``
+  resp. ``T̂ = round(T·scale·ln 2)``; on chip the host broadcasts it). Bit-exact across runs.
 """
 
 from __future__ import annotations
@@ -32,6 +46,7 @@ from neurosim._model import AbstractModel
 from neurosim._bitsynapses import BitSynapses, bit_cost_ok
 from neurosim._rowtable import RowTable
 from neurosim._synapses import AbstractSynapses, synapses
+from neurosim.hardware._layer import ChipLayer, chip_layer
 from neurosim.schedules import AbstractSchedule, Constant
 
 
@@ -63,6 +78,9 @@ class Gibbs(AbstractModel):
     rule: str = eqx.field(static=True)
     sites: str = eqx.field(static=True)
     max_events: int = eqx.field(static=True)
+    hardware: object = eqx.field(static=True)
+    quantization: object = eqx.field(static=True)
+    chip: ChipLayer = eqx.field(static=True)
     _n: int = eqx.field(static=True)
 
     native = "ising"
@@ -82,8 +100,6 @@ class Gibbs(AbstractModel):
         site_seed: int = 0,
         hardware=None,
     ):
-        if hardware is not None:
-            raise ValueError("the Gibbs baseline is the float reference; it has no hardware profile (use model 'sa' or 'nebm')")
         if mode not in ("sequential", "synchronous"):
             raise ValueError(f"Gibbs mode must be 'sequential' or 'synchronous', got {mode!r}")
         if sites not in ("shared", "independent"):
@@ -98,6 +114,12 @@ class Gibbs(AbstractModel):
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
         ising = problem.to_ising()
         self._n = ising.n
+        # mapping (refuses a problem that does not fit, with the numbers), quantisation and report
+        self.hardware = hardware
+        self.chip = chip_layer(hardware, ising.J, ising.h, updates="one" if mode == "sequential" else "all")
+        self.quantization = self.chip.quantization
+        if self.chip.integer:
+            ising = _quantised_ising(ising, self.chip)
         if synapse_format is None:
             # Synchronous steps change most fields at once. With small-integer couplings (Max-Cut,
             # MIS) a full recompute from bit-packed spins by popcount is the cheapest (G1, 1024
@@ -143,8 +165,15 @@ class Gibbs(AbstractModel):
     def _fields_energy(self, s):
         sf = s.astype(jnp.float32)
         f = self.syn.field(sf) + self.h
-        e = -0.5 * jnp.sum(sf * (f + self.h), axis=-1) + self.offset
-        return f, e
+        return f, self._energy_of(sf, f)
+
+    def _energy_of(self, sf, f):
+        e = -0.5 * jnp.sum(sf * (f + self.h), axis=-1)
+        return self._to_problem_units(e) + self.offset
+
+    def _to_problem_units(self, e):
+        """Integer-profile energies and their changes are in weight units; the float paths' are not scaled."""
+        return e * jnp.float32(1.0 / self.chip.scale) if self.chip.integer else e
 
     def init(self, states, *, key):
         s = self.random_states(key) if states is None else jnp.asarray(states, jnp.int8)
@@ -164,8 +193,15 @@ class Gibbs(AbstractModel):
         return i, row, self.table.row_sum(s, i, init=self.h[i])
 
     # ------------------------------------------------------------------ dynamics
-    def _accept(self, s, f, T, u):
-        """New spin values given fields, temperature and uniforms (same shapes)."""
+    def _accept(self, s, f, T, b):
+        """New spin values given fields, temperature and random hash words (same shapes)."""
+        if self.chip.integer:  # exp-free integer tests (chip layer); f holds exact integers
+            fi = f.astype(jnp.int32)
+            if self.rule == "gibbs":
+                return jnp.where(self.chip.heat_bath(2 * fi, T, b), 1, -1).astype(jnp.int8)
+            flip = self.chip.metropolis(2 * s.astype(jnp.int32) * fi, T, b)
+            return jnp.where(flip, -s, s).astype(jnp.int8)
+        u = nsr.to_uniform(b)
         sf = s.astype(jnp.float32)
         if self.rule == "gibbs":
             p_up = jax.nn.sigmoid(2.0 * f / T)
@@ -186,24 +222,24 @@ class Gibbs(AbstractModel):
         s, f, e = state
         R = s.shape[0]
         i = nsr.randint(nsr.bits(key, np.uint32(0x51ED270B)), self._n)  # (R,)
-        u = nsr.uniform(key, np.uint32(0x2545F491))
+        b = nsr.bits(key, np.uint32(0x2545F491))
         si = jnp.take_along_axis(s, i[:, None], axis=1)[:, 0]
         fi = jnp.take_along_axis(f, i[:, None], axis=1)[:, 0]
-        new = self._accept(si, fi, T, u)
+        new = self._accept(si, fi, T, b)
         d = (new - si).astype(jnp.float32)  # 0 or ±2
         s = s.at[jnp.arange(R), i].set(new)
-        e = e - d * fi  # ΔH = -(s'-s) f_i
+        e = e - self._to_problem_units(d * fi)  # ΔH = -(s'-s) f_i
         f = self.syn.add_columns(f, i[:, None], d[:, None])
         spikes = jnp.zeros_like(s).at[jnp.arange(R), i].set((d != 0).astype(jnp.int8))
         return GibbsState(s, f, e), {"energy": e, "spikes": spikes, "temperature": T}
 
     def _step_shared(self, state, t, T, key):
         s, e, i, row, fi = state
-        u = nsr.uniform(key, np.uint32(0x2545F491))
-        new = self._accept(row, fi, T, u)
+        b = nsr.bits(key, np.uint32(0x2545F491))
+        new = self._accept(row, fi, T, b)
         d = (new - row).astype(jnp.float32)  # 0 or ±2
         s = jax.lax.dynamic_update_index_in_dim(s, new, i, 0)
-        e = e - d * fi  # ΔH = -(s'-s) f_i
+        e = e - self._to_problem_units(d * fi)  # ΔH = -(s'-s) f_i
         nxt = self._prefetch(s, t + 1)  # all reads of s after the write (see ScanState)
         ii = jnp.broadcast_to(i, row.shape)
         spikes = jnp.where(jnp.arange(self._n)[None, :] == ii[:, None], (d != 0).astype(jnp.int8)[:, None], jnp.int8(0))
@@ -211,15 +247,32 @@ class Gibbs(AbstractModel):
 
     def _step_synchronous(self, state, T, key):
         s, f, e = state
-        u = nsr.uniform(key[:, None], nsr.counters(self._n, 0))
-        new = self._accept(s, f, T, u)
+        b = nsr.bits(key[:, None], nsr.counters(self._n, 0))
+        new = self._accept(s, f, T, b)
         changed = new != s
         if isinstance(self.syn, BitSynapses):
             # full recompute by popcount: cheaper than any event list (see __init__)
             f = self.syn.field_spins(new) + self.h
-            sf = new.astype(jnp.float32)
-            e = -0.5 * jnp.sum(sf * (f + self.h), axis=-1) + self.offset
+            e = self._energy_of(new.astype(jnp.float32), f)
             return GibbsState(new, f, e), {"energy": e, "spikes": changed.astype(jnp.int8), "temperature": T}
+
+
+def _quantised_ising(ising, chip):
+    """The Ising problem with the chip layer's integer couplings and fields (weight units), after
+    checking that no field can leave the state word (so the fields never saturate)."""
+    from neurosim._problems import Ising
+
+    J, h = chip.weights(ising.J), chip.biases(ising.h).astype(np.float64)
+    r, _, v = J.coo()
+    bound = np.bincount(r, weights=np.abs(v), minlength=ising.n) + np.abs(h)
+    worst = int(np.argmax(bound)) if ising.n else 0
+    hw = chip.profile
+    if ising.n and bound[worst] > hw.state_max:
+        raise ValueError(
+            f"{hw.name}: the field of spin {worst} can reach {bound[worst]:.0f} weight units (scale {chip.scale:.4g}), "
+            f"outside the {hw.state_bits}-bit state word (±{hw.state_max}); lower weight_bits or raise state_bits"
+        )
+    return Ising(J, h, ising.offset, name=getattr(ising, "name", "ising"))
         d = (new - s).astype(jnp.float32)
         count = jnp.sum(changed, axis=-1)
         K = self.max_events
@@ -235,6 +288,5 @@ class Gibbs(AbstractModel):
             return self.syn.field(new.astype(jnp.float32)) + self.h
 
         f = jax.lax.cond(jnp.max(count) <= K, sparse_update, dense_update, f)
-        sf = new.astype(jnp.float32)
-        e = -0.5 * jnp.sum(sf * (f + self.h), axis=-1) + self.offset
+        e = self._energy_of(new.astype(jnp.float32), f)
         return GibbsState(new, f, e), {"energy": e, "spikes": changed.astype(jnp.int8), "temperature": T}

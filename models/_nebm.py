@@ -59,6 +59,7 @@ import numpy as np
 from neurosim import random as nsr
 from neurosim._model import AbstractModel
 from neurosim._synapses import AbstractSynapses, synapses
+from neurosim.hardware._layer import ChipLayer, chip_layer, logistic_q8, mul_shift
 from neurosim.schedules import AbstractSchedule, Constant, Geometric, Linear
 
 SPIKE = ("stochastic", "deterministic")
@@ -100,44 +101,8 @@ def default_temperatures(qubo, alpha: float) -> tuple[float, float]:
     return s, s / math.log(1e4)
 
 
-# log2(1 + F) ≈ F + F(1 − F)(a + b F + c F²) on [0, 1): max error 1.1e-4 (least-squares minimax fit),
-# exact at F = 0 and 1 so octaves join continuously. Coefficients in Q14.
-_LOG2_POLY = (7188, -3917, 1346)  # round((0.43873, -0.23906, 0.08213) · 2^14)
-_LN2_Q12 = 2839  # round(ln 2 · 2^12)
-
-
-def _log2_q14(N):
-    """``log2(N)·2^14`` (int32) for integers 1 ≤ N < 2^25 (uint32): the octave from a leading-zero count,
-    the mantissa's log from a quartic with integer Horner steps — no table, no exp/log."""
-    N = N.astype(jnp.uint32)
-    lz = jax.lax.clz(N)
-    e = 31 - lz.astype(jnp.int32)
-    F = ((N << lz) >> jnp.uint32(16)).astype(jnp.int32) & 0x7FFF  # Q15 mantissa fraction
-    a, b, c = _LOG2_POLY
-    g = ((c * F) >> 15) + b
-    g = ((g * F) >> 15) + a  # Q14
-    h = (F * ((1 << 15) - F)) >> 15  # F(1 − F), Q15
-    return (e << 14) + (F >> 1) + ((g * h) >> 15)
-
-
-def logistic_q8(u):
-    """Logistic-distributed threshold ``L·2^8`` (int32) from a 24-bit uniform integer ``u``:
-    ``L = ln(p/(1−p))``, ``p = (u + ½)/2^24``, as ``ln 2·(log2(2u+1) − log2(2^25 − 2u − 1))``.
-    ``P(L < y) = σ(y)`` up to the 24-bit grid and a |ΔL| < 0.005 arithmetic error."""
-    u = u.astype(jnp.uint32)
-    B = (u << jnp.uint32(1)) + jnp.uint32(1)
-    A = jnp.uint32((1 << 25) - 1) - (u << jnp.uint32(1))
-    d = _log2_q14(B) - _log2_q14(A)  # |d| < 25·2^14
-    return (d * _LN2_Q12) >> (14 + 12 - _LFRAC)
-
-
-def _mul_shift(a, b, s: int):
-    """⌊a·b / 2^s⌋ exactly for int32 a ∈ [0, 2^24), |b| < 2^13, 12 ≤ s ≤ 24, in int32 arithmetic
-    (a split in 12-bit halves; the carry of the high product's low bits is kept)."""
-    x = (a >> 12) * b  # weight 2^12
-    y = (a & 0xFFF) * b
-    k = s - 12
-    return (x >> k) + ((((x & ((1 << k) - 1)) << 12) + y) >> s)
+# The exp-free arithmetic (logistic threshold, exact fixed-point products) is the chip layer's.
+_mul_shift = mul_shift
 
 
 def _decay(x, delta: int):
@@ -168,6 +133,7 @@ class NEBM(AbstractModel):
     gamma_int: int = eqx.field(static=True)
     hardware: object = eqx.field(static=True)
     quantization: object = eqx.field(static=True)
+    chip: ChipLayer = eqx.field(static=True)
     _n: int = eqx.field(static=True)
 
     native = "qubo"
@@ -244,9 +210,10 @@ class NEBM(AbstractModel):
         W = qubo.Q.scaled(2.0)  # pair coefficients: what one spike delivers
         self.offset = float(qubo.offset)
         fmt = "dense" if synapse_format == "auto" and n <= 4096 else synapse_format
+        # mapping (refuses a problem that does not fit, with the numbers), quantisation and report
+        self.chip = chip_layer(hardware, W, qubo.q, scale=scale if integer else None)
         if integer:
-            hardware.map(W)  # refuses (ValueError with the numbers) if it does not fit the chips
-            qz = hardware.quantize(W, qubo.q, scale=scale)
+            qz = self.chip.quantization
             self.quantization = qz
             self.scale = qz.scale
             # Dense integer weights are held in float32: every partial sum of a field is an integer
@@ -255,8 +222,8 @@ class NEBM(AbstractModel):
             wdtype = jnp.dtype(f"int{8 if hardware.weight_bits <= 8 else 16}")
             if fmt == "dense" and n * (1 << (hardware.weight_bits - 1)) < (1 << 24):
                 wdtype = jnp.float32
-            self.syn = synapses(qz.W, format=fmt, dtype=wdtype)
-            self.q = jnp.asarray(qz.bias, dtype=jnp.int32)
+            self.syn = synapses(self.chip.weights(W), format=fmt, dtype=wdtype)
+            self.q = jnp.asarray(self.chip.biases(qubo.q), dtype=jnp.int32)
             self.delta_v = int(round((1.0 - self.alpha) * (1 << _DECAY_BITS)))
             self.delta_r = int(round((1.0 - self.rho) * (1 << _DECAY_BITS)))
             if self.delta_r == 0:
@@ -274,8 +241,6 @@ class NEBM(AbstractModel):
             Ts = np.broadcast_to(Ts, (int(steps),))
             self.t_table = jnp.asarray(np.clip(np.round(Ts * self.scale * (1 << _TFRAC)), 1, tmax).astype(np.int32))
         else:
-            if hardware is not None:
-                hardware.map(W)
             self.quantization = None
             self.scale = 1.0
             self.syn = synapses(W, format=fmt, dtype=jnp.float32)
@@ -305,7 +270,7 @@ class NEBM(AbstractModel):
         R = a.shape[0]
         overflow = jnp.zeros((R,), bool)
         if self.integer:
-            z, over = self.hardware.saturate(self.syn.field(a.astype(self.syn.acc)).astype(jnp.int32))
+            z, over = self.chip.saturate(self.syn.field(a.astype(self.syn.acc)).astype(jnp.int32))
             overflow = overflow | over
             v = jnp.zeros(a.shape, jnp.int32)
             r = jnp.zeros(a.shape, jnp.int32)
@@ -349,7 +314,7 @@ class NEBM(AbstractModel):
         dx = (a_new.astype(jnp.int32) - a.astype(jnp.int32)).astype(z.dtype)
         z = self._update_field(z, a_new, changed, dx)
         if self.integer:
-            z, over = self.hardware.saturate(z)
+            z, over = self.chip.saturate(z)
             overflow = overflow | over
         e = self._energy(a_new, z)
         flips = jnp.sum(changed, axis=-1, dtype=jnp.int32)
@@ -374,7 +339,7 @@ class NEBM(AbstractModel):
         return a_new, v, r, T
 
     def _int_update(self, a, v, r, z, overflow, t, b_spike, b_noise):
-        hw = self.hardware
+        hw = self.chip
         T_reg = self._t_reg(t)  # int32 scalar, 16.8 fixed point
         drive, over = hw.saturate(-(self.q[None, :] + z))
         overflow = overflow | over
@@ -391,7 +356,7 @@ class NEBM(AbstractModel):
             fire = v > 0
         else:
             # fire iff v > T·L with L logistic-distributed: P = σ(v/T) without exp
-            u = (b_spike >> jnp.uint32(32 - hw.rng_bits) << jnp.uint32(24 - hw.rng_bits)) if hw.rng_bits <= 24 else b_spike >> jnp.uint32(8)
+            u = (hw.random_int(b_spike) << jnp.uint32(24 - hw.rng_bits)) if hw.rng_bits <= 24 else b_spike >> jnp.uint32(8)
             fire = v > _mul_shift(T_reg, logistic_q8(u), _TFRAC + _LFRAC)
         a_new = fire.astype(jnp.int8)
         r, over = hw.saturate(_decay(r, self.delta_r) + (fire.astype(jnp.int32) << _RFRAC))

@@ -54,6 +54,7 @@ import numpy as np
 from neurosim import random as nsr
 from neurosim._model import AbstractModel
 from neurosim._synapses import AbstractSynapses, DenseSynapses, EllSynapses, SegmentSynapses, synapses
+from neurosim.hardware._layer import ChipLayer, chip_layer
 from neurosim.schedules import AbstractSchedule, Constant, Geometric, Linear
 
 _LN2 = math.log(2.0)
@@ -143,6 +144,7 @@ class SA(AbstractModel):
     offset: float = eqx.field(static=True)
     hardware: object = eqx.field(static=True)
     quantization: object = eqx.field(static=True)
+    chip: ChipLayer = eqx.field(static=True)
     _n: int = eqx.field(static=True)
     _exact_energy: bool = eqx.field(static=True)  # the int32 cost sum cannot overflow
 
@@ -207,15 +209,17 @@ class SA(AbstractModel):
 
         W = qubo.Q.scaled(2.0)  # pair coefficients: what one spike delivers
         self.offset = float(qubo.offset)
-        if hardware is not None and hardware.integer:
-            hardware.map(W)  # refuses (ValueError with the numbers) if it does not fit the chips
-            qz = hardware.quantize(W, qubo.q, scale=scale)
+        integer = hardware is not None and hardware.integer
+        # mapping (refuses a problem that does not fit, with the numbers), quantisation and report
+        self.chip = chip_layer(hardware, W, qubo.q, scale=scale if integer else None)
+        if integer:
+            qz = self.chip.quantization
             self.quantization = qz
             self.scale = qz.scale
-            wdtype = jnp.dtype(f"int{8 if hardware.weight_bits <= 8 else 16}")
-            self.syn = synapses(qz.W, format=_format(synapse_format, W), dtype=wdtype)
-            self.full_syn = _full_synapses(self.syn, qz.W, wdtype)
-            self.q = jnp.asarray(qz.bias, dtype=jnp.int32)
+            wdtype = self.chip.weight_dtype
+            self.syn = synapses(self.chip.weights(W), format=_format(synapse_format, W), dtype=wdtype)
+            self.full_syn = _full_synapses(self.syn, self.chip.weights(W), wdtype)
+            self.q = jnp.asarray(self.chip.biases(qubo.q), dtype=jnp.int32)
             # |Σ x(2q + z)| ≤ 2Σ|q| + Σ|W| (saturation only shrinks |z|): int32 is exact below 2^31
             _, _, wq = qz.W.coo()
             bound = 2 * float(np.abs(qz.bias).sum()) + float(np.abs(wq).sum())
@@ -223,8 +227,6 @@ class SA(AbstractModel):
             self.anneal, *ann = _integer_annealer(schedule, hardware, self.scale)
             self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = (jnp.int32(a) for a in ann)
         else:
-            if hardware is not None:
-                hardware.map(W)
             self.quantization = None
             self.scale = 1.0
             self.syn = synapses(W, format=_format(synapse_format, W), dtype=jnp.float32)
@@ -253,7 +255,7 @@ class SA(AbstractModel):
         overflow = jnp.zeros((R,), bool)
         if self.integer:
             z = self.syn.field(x.astype(jnp.int32)).astype(jnp.int32)
-            z, over = self.hardware.saturate(z)
+            z, over = self.chip.saturate(z)
             overflow = overflow | over
         else:
             z = self.syn.field(x.astype(jnp.float32))
@@ -318,11 +320,11 @@ class SA(AbstractModel):
         x = s & 1
         up = x == 0  # the flip would be 0 → 1
         if self.integer:
-            hw = self.hardware
+            hw = self.chip
             local, over = hw.saturate(self.q[None, :] + z)
             overflow = overflow | over
             dC = jnp.where(up, local, -local)
-            r = b >> jnp.uint32(32 - hw.rng_bits)
+            r = hw.random_int(b)
             # ΔC < T̂·clz(r) in fixed point: ΔC·2^8 < temp·clz. ΔC is clipped first (no T̂·clz
             # reaches 2^21), so the shift cannot overflow int32.
             dCf = jnp.minimum(dC, jnp.int32(1 << 21)) << _FRAC
@@ -352,7 +354,7 @@ class SA(AbstractModel):
         x_new = s_new & 1
         z, flips = self._update_field(z, x_new, flip)
         if self.integer:
-            z, over = self.hardware.saturate(z)
+            z, over = self.chip.saturate(z)
             overflow = overflow | over
         temp = self._next_temp(temp, t)
         e = self._energy(x_new, z)

@@ -15,6 +15,7 @@ _xla.apply_defaults()  # before anything below touches a JAX backend (see _xla.p
 
 from . import random, schedules
 from ._graphs import MIS, MaxCut, read_gset, write_gset
+from ._formats import load_problem
 from ._matrix import SymmetricMatrix
 from ._model import AbstractModel
 from ._problems import QUBO, Ising, bits_to_spins, brute_force, spins_to_bits
@@ -25,7 +26,7 @@ from ._synapses import AbstractSynapses, DenseSynapses, EllSynapses, SegmentSyna
 __version__ = "0.1.0"
 
 __all__ = [
-    "AbstractModel", "AbstractSynapses", "DenseSynapses", "EllSynapses", "Ising", "MIS", "MaxCut", "QUBO",
+    "AbstractModel", "AbstractSynapses", "DenseSynapses", "EllSynapses", "Ising", "MIS", "MaxCut", "QUBO", "load_problem",
     "RunResult", "SaveAt", "SegmentSynapses", "SymmetricMatrix", "bits_to_spins", "brute_force", "random",
     "read_gset", "run", "schedules", "spins_to_bits", "synapses", "write_gset",
 ]

@@ -54,11 +54,14 @@ class AbstractModel(eqx.Module):
         for name, value in self.__dict__.items():
             if isinstance(value, (int, float, str, bool)):
                 out[name] = value
-        if "hardware" in self.__dict__:  # models that run under a chip profile (SA, NEBM)
+        if "hardware" in self.__dict__:  # models that run under a chip profile
             hw, q = self.__dict__["hardware"], self.__dict__.get("quantization")
+            chip = self.__dict__.get("chip")
             out["hardware"] = None if hw is None else hw.label()
             if q is not None:
                 out["quantization"] = q.report()
+            elif hw is not None and chip is not None:  # a float chip: say so rather than None
+                out["quantization"] = chip.report()
         return out
 
     # helpers shared by models -------------------------------------------------------
