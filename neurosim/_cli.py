@@ -184,6 +184,10 @@ def _models() -> int:
         print(f"{name:10s} {doc[0] if doc else ''}")
     hw = hardware_registry()
     print("hardware profiles:", ", ".join(sorted(hw)) or "(none)")
+    from neurosim.hardware._support import format_support_table
+
+    print("\nmodel × profile (each cell built on a small problem):")
+    print(format_support_table())
     return 0
 
 
