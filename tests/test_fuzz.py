@@ -5,8 +5,8 @@ Each generated input either parses to the right problem -- checked against an in
 the numbers) -- or raises a one-line ``ValueError``. Any other exception fails the test. Inputs are
 valid files rendered in random ways (separators, line endings, blank lines, comments, number
 spellings) and then, for most examples, damaged by a few byte edits. Fixed seed (derandomize),
-bounded example counts; the ``slow`` variants run many more. ``NEUROSIM_FUZZ_COUNTS=path`` writes
-the counts (inputs tried, parsed, clean errors) as JSON.
+bounded example counts; the ``slow`` variants run more (``NEUROSIM_FUZZ_EXAMPLES``, default 600).
+``NEUROSIM_FUZZ_COUNTS=path`` writes the counts (inputs tried, parsed, clean errors) as JSON.
 """
 
 import collections
@@ -27,7 +27,9 @@ F32 = float(np.finfo(np.float32).max)
 COUNTS = collections.defaultdict(collections.Counter)
 FAST = settings(max_examples=80, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-LONG = settings(FAST, max_examples=3000)
+#: The slow run's examples per test (the suite's default keeps it near a minute each); set
+#: NEUROSIM_FUZZ_EXAMPLES=10000 for a long campaign.
+LONG = settings(FAST, max_examples=int(os.environ.get("NEUROSIM_FUZZ_EXAMPLES", "600")))
 TMP = tempfile.mkdtemp(prefix="neurosim-fuzz-")
 
 
@@ -310,10 +312,10 @@ def test_fuzz_text_readers(fmt, kind, data):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fmt, kind", CASES)
 @LONG
 @given(data=st.data())
-def test_fuzz_text_readers_long(fmt, kind, data):
+def test_fuzz_text_readers_long(data):
+    fmt, kind = data.draw(st.sampled_from(CASES))
     check_text(fmt, kind, data.draw(text_file(fmt))[0])
 
 
@@ -492,6 +494,23 @@ def test_fuzz_npz(contents, damage, cut):
         check_npz(contents, p)
     elif "__valid__" in contents and not damage and cut is None:
         raise AssertionError(f"refused a well-formed .npz: {contents!r}")
+
+
+@pytest.mark.slow
+@LONG
+@given(arr=arrays(), symmetrize=st.booleans())
+def test_fuzz_builders_long(arr, symmetrize):
+    test_fuzz_qubo_from_matrix.hypothesis.inner_test(arr, symmetrize)
+    test_fuzz_ising_from_dense.hypothesis.inner_test(arr)
+    test_fuzz_graph_builders.hypothesis.inner_test(arr)
+
+
+@pytest.mark.slow
+@LONG
+@given(contents=npz_contents(), damage=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=2),
+       cut=st.one_of(st.none(), st.integers(0, 2000)))
+def test_fuzz_npz_long(contents, damage, cut):
+    test_fuzz_npz.hypothesis.inner_test(contents, damage, cut)
 
 
 def test_fuzz_counts_have_no_other_outcome():
