@@ -131,3 +131,36 @@ def test_full_field_in_replica_blocks_is_identical(fmt, monkeypatch):
         monkeypatch.setattr(nsyn, "MAX_TEMP_ELEMENTS", per_block * work)
         np.testing.assert_array_equal(np.asarray(jax.jit(lambda s, x: s.field(x))(syn, x)), whole)
     np.testing.assert_allclose(whole, np.asarray(x) @ A, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("n", [40, 800, 1100])  # 2 words (one tree), 25 (one tree), 35 (chunks of 16 + rest)
+def test_carry_save_popcount_equals_direct_popcount(n):
+    """The AVX2 path (carry-save compression, neurosim/_csapop.py) gives the direct popcount's integers,
+    with positive and negative planes of several bit weights."""
+    A, M = _matrix(n, [1.0, -2.0, 3.0, -5.0], density=0.3, seed=n)
+    syn = BitSynapses(M, dtype=jnp.int32)
+    rng = np.random.default_rng(n)
+    X = jnp.asarray(rng.integers(0, 2**32, size=(3, syn.words), dtype=np.uint32))
+    direct = np.asarray(jax.jit(lambda X: syn._counts_direct(X))(X))
+    csa = np.asarray(jax.jit(lambda X: syn._counts_csa(X))(X))
+    np.testing.assert_array_equal(csa, direct)
+    s = rng.choice([-1, 1], size=(3, n)).astype(np.int8)
+    np.testing.assert_array_equal(np.asarray(syn.field_spins(jnp.asarray(s))), s.astype(np.int64) @ A.astype(np.int64))
+
+
+def test_popcount_path_follows_the_backend_and_instruction_set(monkeypatch):
+    from neurosim import _csapop, _cpuinfo
+
+    monkeypatch.delenv("NEUROSIM_POPCOUNT", raising=False)
+    monkeypatch.setattr(_cpuinfo, "cpu_features", lambda: {"AVX2": True, "AVX-512F": True, "AVX512-VPOPCNTDQ": True, "NEON": False})
+    monkeypatch.setenv("XLA_FLAGS", "")
+    assert not _csapop.use_csa()  # one-instruction vector popcount: direct
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_max_isa=AVX2")
+    assert _csapop.use_csa()  # capped to AVX2: carry-save
+    monkeypatch.setattr(_cpuinfo, "cpu_features", lambda: {"AVX2": True, "AVX-512F": False, "AVX512-VPOPCNTDQ": False, "NEON": False})
+    monkeypatch.setenv("XLA_FLAGS", "")
+    assert _csapop.use_csa()
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert not _csapop.use_csa()  # GPUs take the generic path
+    monkeypatch.setenv("NEUROSIM_POPCOUNT", "csa")
+    assert _csapop.use_csa()
