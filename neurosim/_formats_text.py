@@ -19,6 +19,7 @@ import dataclasses
 import numpy as np
 
 from ._grammar import MAX_N, Line, duplicate_pair, read_lines
+from ._validate import problem_size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,10 +57,18 @@ def _collect(lines: list[Line], n: int, *, base: int, diagonal: bool, form: str,
     return Entries(n, ii, jj, vv), [line.number for line in lines]
 
 
+def _size(line: Line, k: int, what: str) -> int:
+    n = line.integer(k, what, 1, MAX_N)
+    try:
+        return problem_size(n, what.split(" ")[0])
+    except ValueError as exc:  # e.g. more variables than this host can hold
+        raise line.error(str(exc)) from None
+
+
 def _n_m_header(line: Line, what: str) -> tuple[int, int]:
     if len(line.fields) != 2:
         raise line.error(f"the header of a {what} must be 'n m' (2 fields)")
-    n = line.integer(0, "n (the number of variables)", 1, MAX_N)
+    n = _size(line, 0, "n (the number of variables)")
     m = line.integer(1, "m (the number of lines that follow)", 0)
     return n, m
 
@@ -86,7 +95,7 @@ def read_qbsolv(path) -> Entries:
     header.expect(6, form)
     if header.fields[0] != "p" or header.fields[1] != "qubo":
         raise header.error(f"expected the program line {form!r}")
-    n = header.integer(3, "maxDiagonals (the number of variables)", 1, MAX_N)
+    n = _size(header, 3, "maxDiagonals (the number of variables)")
     n_diag = header.integer(4, "nDiagonals", 0, n)
     n_elem = header.integer(5, "nElements", 0)
     entries, _ = _collect(lines[1:], n, base=0, diagonal=True, form="i j value", what="qbsolv file")
@@ -102,7 +111,7 @@ def read_dimacs(path) -> Entries:
     header.expect(4, "p edge n m")
     if header.fields[0] != "p" or header.fields[1] not in ("edge", "col"):
         raise header.error("expected the problem line 'p edge n m'")
-    n = header.integer(2, "n (the number of vertices)", 1, MAX_N)
+    n = _size(header, 2, "n (the number of vertices)")
     m = header.integer(3, "m (the number of edges)", 0)
     rows = []
     for line in lines[1:]:

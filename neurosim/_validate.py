@@ -93,4 +93,16 @@ def problem_size(n, name: str = "n") -> int:
         raise ValueError(f"{name}={n}: a problem needs at least one variable")
     if n > 2**31 - 1:
         raise ValueError(f"{name}={n}: more variables than the simulator indexes (int32, at most {2**31 - 1})")
+    need, have = 32 * n, _host_memory()
+    if have and need > have // 2:  # a header's n alone must not exhaust the host (four float64 vectors)
+        raise ValueError(f"{name}={n}: its per-variable float64 vectors alone need {need / 2**30:.1f} GiB, over half of this host's {have / 2**30:.1f} GiB")
     return n
+
+
+def _host_memory() -> int:
+    try:
+        import os
+
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not available on this platform: no check
+        return 0

@@ -357,3 +357,13 @@ def test_load_problem_reads_a_zip_that_is_not_numpy(tmp_path):
     with zipfile.ZipFile(tmp_path / "z.npz", "w") as z:
         z.writestr("readme.txt", "hello")
     refused(["z.npz", "exactly one of"], load_problem, str(tmp_path / "z.npz"))
+
+
+def test_a_header_n_beyond_host_memory_is_refused_before_allocating(tmp_path, monkeypatch):
+    from neurosim import _validate
+
+    monkeypatch.setattr(_validate, "_host_memory", lambda: 8 * 2**30)  # deterministic: an 8 GiB host
+    f = write(tmp_path, "big.txt", f"{10**9} 1\n1 2 1\n")
+    refused([f"{f}:1", "GiB", "8.0 GiB"], load_problem, f, "qubo")
+    refused(["GiB"], ns.MaxCut.from_graph, np.array([[0, 1]]), n=10**9)
+    assert ns.MaxCut.from_graph(np.array([[0, 1]]), n=10**6).n == 10**6
