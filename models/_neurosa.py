@@ -76,6 +76,8 @@ import numpy as np
 from neurosim import random as nsr
 from neurosim._model import AbstractModel
 from neurosim._rowtable import RowTable
+from neurosim.hardware import HardwareProfile
+from neurosim.hardware._layer import ChipLayer, chip_layer
 from neurosim.schedules import AbstractSchedule, Exponential, FowlerNordheim, InverseTime
 
 # random streams (counter offsets) of this model
@@ -126,10 +128,14 @@ class NeuroSA(AbstractModel):
     sites: str = eqx.field(static=True)
     site_seed: int = eqx.field(static=True)
     _n: int = eqx.field(static=True)
+    hardware: object = eqx.field(static=True, default=None)  # None, or a chip profile (models/_neurosa_chip.py)
+    quantization: object = eqx.field(static=True, default=None)  # integer profile: the quantiser's report
+    chip: ChipLayer = eqx.field(static=True, default=None)  # the chip layer (mapping, quantisation, report)
+    onchip: object = None  # NeuroSAChip under a profile: runs every step (hardware=None never reaches it)
 
     native = "ising"
     state_replica_axis = -1
-    observables = ("on_spikes", "off_spikes", "spikes", "event", "site", "threshold", "temperature", "active")
+    observables = ("on_spikes", "off_spikes", "spikes", "event", "site", "threshold", "temperature", "active", "overflow")
 
     def __init__(
         self,
@@ -149,9 +155,8 @@ class NeuroSA(AbstractModel):
         site_seed: int = 0,
         chunk: int = 4,
         hardware=None,
+        ln_frac: int = 9,
     ):
-        if hardware is not None:
-            raise ValueError("NeuroSA has no hardware profile in neurosim (hardware must be None)")
         if mode not in _MODES:
             raise ValueError(f"NeuroSA mode must be one of {_MODES}, got {mode!r}")
         if noise not in _NOISES:
@@ -188,10 +193,22 @@ class NeuroSA(AbstractModel):
         ising = problem.to_ising()
         n = ising.n
         self._n = n
-        A = ising.J.scaled(2.0)
+        A, b = ising.J.scaled(2.0), 2.0 * np.asarray(ising.h, dtype=np.float64)
+        if hardware is not None and not isinstance(hardware, HardwareProfile):
+            raise ValueError(f"hardware must be None or a neurosim.hardware profile (LOIHI2, SPINNAKER2), got {hardware!r}")
+        # mapping (refuses a problem that does not fit), quantisation (integer profile) and report
+        self.hardware, self.onchip = hardware, None
+        self.chip = chip_layer(hardware, A, b, updates="one" if mode == "random_scan" else "all")
+        self.quantization = self.chip.quantization
+        A, b = self.chip.weights(A), self.chip.biases(b)
+        if hardware is not None:  # per-PE random numbers, cross-PE arbiter, integer threshold and register
+            from ._neurosa_chip import build_chip
+
+            self.onchip = build_chip(self.chip, mode=mode, noise=noise, schedule=self.schedule, horizon=horizon, B=B, eps=eps,
+                                     ln_frac=ln_frac)
         # Neighbour rows summed per loop trip (unrolled); widths measured in docs/neurosa.md.
         self.table = RowTable(A, chunk=chunk)
-        self.b = jnp.asarray(2.0 * ising.h, dtype=jnp.float32)
+        self.b = jnp.asarray(b, dtype=jnp.float32)
         self.offset = float(ising.offset)
         self.B, self.eps = B, float(eps)
         self.noise, self.mode, self.sites = noise, mode, sites
@@ -268,6 +285,8 @@ class NeuroSA(AbstractModel):
         s = self.random_states(key) if states is None else jnp.asarray(states, jnp.int8)
         s = s.T  # (n, R)
         u = self._full_field(s)
+        if self.onchip is not None:
+            return self.onchip.init(self, s, u, key=key)
         sf = s.astype(jnp.float32)
         energy = -0.25 * jnp.sum(sf * (u + self.b[:, None]), axis=0) + self.offset
         if self.mode == "arbiter":
@@ -298,6 +317,8 @@ class NeuroSA(AbstractModel):
 
     # ------------------------------------------------------------------ dynamics
     def step(self, state, t, *, key):
+        if self.onchip is not None:
+            return self.onchip.step(self, state, t, key=key)
         T = self.schedule(t)
         if self.mode == "arbiter":
             return self._step_arbiter(state, t, T, key)
@@ -342,6 +363,7 @@ class NeuroSA(AbstractModel):
             "off_spikes": onehot(off),
             "spikes": onehot(on + off),
             "active": active(),
+            "overflow": jnp.zeros((R,), bool),  # float32: never (an integer profile's flag)
         }
         return ScanState(s, energy, i_next, row_next, u_next), outs
 
@@ -385,5 +407,6 @@ class NeuroSA(AbstractModel):
             "off_spikes": onehot(off),
             "spikes": onehot(on + off),
             "active": count,
+            "overflow": jnp.zeros((R,), bool),
         }
         return ArbiterState(s, u, energy), outs
