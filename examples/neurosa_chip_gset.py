@@ -44,11 +44,9 @@ def run_graph(gdir, name, hw_name, steps, replicas, seed, mode):
     dt = time.perf_counter() - t
     out = {"n": p.n, "cuts": [int(c) for c in np.asarray(r.report["cut"])], "run_s": dt, "mode": mode,
            "best_state_sha": _digest(r.best_state), "final_state_sha": _digest(r.final_state)}
-    if m.chip is not None:
+    if m.hardware is not None:
         out["cores"] = m.chip.mapping.cores
-        if m.quantization is not None:
-            out["quantization"] = str(m.quantization)
-            out["t_frac"] = m.chip.t_frac
+        out["quantization"] = m.chip.report()
     return out
 
 
