@@ -124,6 +124,7 @@ class NeuroSA(AbstractModel):
     B: float = eqx.field(static=True)
     eps: float = eqx.field(static=True)
     noise: str = eqx.field(static=True)
+    threshold_form: str = eqx.field(static=True)  # "code": ln(B·U + ε) (authors' code); "paper": log(U/B + ε) as printed
     mode: str = eqx.field(static=True)
     sites: str = eqx.field(static=True)
     site_seed: int = eqx.field(static=True)
@@ -156,7 +157,12 @@ class NeuroSA(AbstractModel):
         chunk: int = 4,
         hardware=None,
         ln_frac: int = 9,
+        threshold_form: str = "code",
     ):
+        if threshold_form not in ("code", "paper"):
+            raise ValueError(f"NeuroSA threshold_form must be 'code' (ln(B·U + ε)) or 'paper' (log(U/B + ε)), got {threshold_form!r}")
+        if threshold_form == "paper" and (hardware is not None or noise != "exponential"):
+            raise ValueError("NeuroSA threshold_form='paper' is a float, exponential-noise option (hardware=None, noise='exponential')")
         if mode not in _MODES:
             raise ValueError(f"NeuroSA mode must be one of {_MODES}, got {mode!r}")
         if noise not in _NOISES:
@@ -212,6 +218,7 @@ class NeuroSA(AbstractModel):
         self.offset = float(ising.offset)
         self.B, self.eps = B, float(eps)
         self.noise, self.mode, self.sites = noise, mode, sites
+        self.threshold_form = threshold_form
         self.site_seed = int(site_seed)
         self.site_key = nsr.replica_keys(self.site_seed, np.array([0xFFFFFFFF], dtype=np.uint32))[0]
 
@@ -266,7 +273,10 @@ class NeuroSA(AbstractModel):
 
     def _threshold(self, T, b1, b2):
         if self.noise == "exponential":
-            return T * jnp.log(nsr.to_uniform(b1) * self.B + self.eps)
+            u = nsr.to_uniform(b1)
+            # "paper" (the form printed in Chen et al.): P(fire) = min(1, B(e^{g/T} − ε)), a neutral move
+            # always fires; "code" (the authors' code, the default): min(1, (e^{g/T} − ε)/B), 0.4 at B = 2.5
+            return T * jnp.log((u / self.B if self.threshold_form == "paper" else u * self.B) + self.eps)
         mean = math.log(self.B) - 1.0  # moments of ln(B U): mean ln B − 1, variance 1
         if self.noise == "gaussian":
             return T * (mean + nsr.to_normal(b1, b2))

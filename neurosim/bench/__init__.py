@@ -14,5 +14,8 @@ BENCHES: dict[str, str] = {
     "maxcut": "neurosim.bench._maxcut",
     "mis": "neurosim.bench._mis",
     "precision": "neurosim.bench._precision",
+    "neurobench": "neurosim.bench._neurobench",
+    "bqp": "neurosim.bench._bqp",
+    "neurosa-threshold": "neurosim.bench._neurosa_threshold",
     "chip": "neurosim.bench._chip",
 }

@@ -219,6 +219,8 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--from-json", action="store_true", help="re-render the tables and figures from docs/benchmarks/chip.json (no runs)")
+    parser.add_argument("--neurosa-only", action="store_true", help="rerun the NeuroSA part only; the MIS part from docs/benchmarks/chip.json")
 
 
 def main(args):
@@ -227,6 +229,30 @@ def main(args):
     from ._report import environment, record_section
 
     quick = args.quick
+    if args.from_json or args.neurosa_only:
+        env, data = _recorded()
+        if args.neurosa_only:
+            env = {**environment(), "note": f"NeuroSA part rerun; MIS part from the run of {env['date']} at {env['commit']}"}
+            with compile_cache():
+                data["neurosa"] = [neurosa_graph(g, args.neurosa_steps, data["replicas"], args.seed) for g in args.graphs.split(",")]
+        quick = data["quick"]
+        sizes = sorted({i["n"] for i in data["instances"]})
+        dens = sorted({i["density"] for i in data["instances"]})
+    else:
+        data, env, sizes, dens = _run_all(args, quick)
+    md = markdown(data, quick)
+    if not quick or args.record:
+        for f in figures(data, sizes, dens):
+            md += f"\n\n![{f}]({f})"
+        record_section("chip", md, data, env=env)
+    print(md)
+    return data
+
+
+def _run_all(args, quick):
+    from ._maxcut import compile_cache
+    from ._report import environment
+
     sizes = [10, 50] if quick else [int(s) for s in args.sizes.split(",")]
     dens = [0.15] if quick else [float(d) for d in args.densities.split(",")]
     taus_chip, taus_cpu = (TAUS_CHIP[:2], TAUS_CPU[:2]) if quick else (TAUS_CHIP, TAUS_CPU)
@@ -241,10 +267,19 @@ def main(args):
             "neurosa": neurosa, "cpu_power_w": CPU_POWER, "cpu_power_source": CPU_POWER_SOURCE, "cpu_core_w": CPU_CORE_W,
             "published": {k: {"value": v.value, "unit": v.unit, "what": v.what, "source": v.source} for k, v in PUBLISHED.items()},
             "quick": bool(quick), "taus_chip": list(taus_chip), "taus_cpu": list(taus_cpu), "replicas": args.replicas}
-    md = markdown(data, quick)
-    if not quick or args.record:
-        for f in figures(data, sizes, dens):
-            md += f"\n\n![{f}]({f})"
-        record_section("chip", md, data, env=env)
-    print(md)
-    return data
+    return data, env, sizes, dens
+
+
+def _recorded():
+    import json
+    import os
+
+    from ._report import default_docs_dir
+
+    path = os.path.join(default_docs_dir(), "benchmarks", "chip.json")
+    try:
+        with open(path) as fh:
+            d = json.load(fh)
+    except OSError as e:
+        raise ValueError(f"--from-json/--neurosa-only: cannot read {path} ({e}); run `neurosim bench chip` first") from e
+    return d["env"], d["data"]

@@ -110,7 +110,8 @@ def markdown(data, quick) -> str:
         f"SA neuron under LOIHI2, {data['replicas']} replicas, one anneal per chip-time budget τ (≤ 2^16 steps, so the small instances use less than τ); "
         "dwave-samplers with τ of wall time on this CPU. Cells: gap % to the best known (time used).\n\n" + gap_table(data),
         "### Power and energy per solver (the paper's Fig. 3)\n\n" + markdown_table(prediction_rows(data)[:1]) +
-        "\n\nEnergy to a gap ≤ 5 % (NeuroBench's 0.05), the cheapest run that reached it; Loihi with the calibrated static power:\n\n" + energy_table(data, 5.0),
+        "\n\nEnergy to a gap ≤ 5 % (NeuroBench's 0.05), the cheapest run that reached it; Loihi with the calibrated static power:\n\n" + energy_table(data, 5.0)
+        + "\n\nThe same to a gap ≤ 10 % (NeuroBench's 0.1):\n\n" + energy_table(data, 10.0),
         "### Calibration and prediction error\n\n" + calibration_table(data) +
         f"\n\nFree constant: `static_w_per_chip` (a priori {cal['constants']['static_w_per_chip']['a_priori']:g} W → fitted "
         f"{cal['constants']['static_w_per_chip']['fitted']:.3g} W). With a single published power figure there is no held-out power figure: the held-out "
@@ -171,11 +172,11 @@ def _power_figure(data) -> str:
     labels = [f"{i['n']}/{i['density']:g}" for i in data["instances"]]
     x = np.arange(len(labels))
     for k, s in enumerate((LOIHI, "dwave-samplers SA", "dwave-samplers tabu")):
-        e = [energy_to_gap(i["points"], data, s, 5.0) for i in data["instances"]]
+        e = [energy_to_gap(i["points"], data, s, 10.0) for i in data["instances"]]
         b.bar(x + (k - 1) * 0.27, [v if v is not None else np.nan for v in e], 0.27, label=s, color=f"C{k}")
     b.set_xticks(x, labels, rotation=60, fontsize=6)
     b.set_yscale("log")
-    b.set_ylabel("energy to gap ≤ 5 %, J")
+    b.set_ylabel("energy to gap ≤ 10 %, J (missing: not reached)", fontsize=7)
     b.set_xlabel("instance n / density", fontsize=7)
     b.legend(fontsize=6)
     return save_figure(fig, "chip_power_energy.png")

@@ -67,8 +67,6 @@ def tabu_cost(problem, reads: int, restarts: int = 50, seed: int = 0) -> tuple[i
 
 
 def solve(n: int, density: float, seed: int, reads: int) -> dict:
-    import dwave.samplers
-
     from neurosim import mis
 
     p = mis.neurobench(n, density, seed)
@@ -80,6 +78,8 @@ def solve(n: int, density: float, seed: int, reads: int) -> dict:
             raise RuntimeError(f"exact MIS of n={n} d={density} s={seed} not proven in 600 s")
         cost, method, reads, restarts, version = -size, "exact", 0, 0, "neurosim.mis.exact_mis"
     else:
+        import dwave.samplers
+
         cost, _ = tabu_cost(p, reads)
         method, restarts, version = "tabu", 50, f"dwave-samplers {dwave.samplers.__version__}"
         if n <= 100:

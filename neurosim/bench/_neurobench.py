@@ -1,0 +1,269 @@
+"""``neurosim bench neurobench``: the NeuroBench QUBO-MIS benchmark, every neurosim model beside the peers.
+
+Instances: :func:`neurosim.mis.neurobench` (``gnm_random_graph(n, int(0.5·d·n²), seed)``,
+``Q = −I + 4A``, cost ``xᵀQx``); BKS from ``neurosim/data/neurobench_bks.csv`` (exact for n < 50,
+dwave tabu 100 reads × 50 restarts above; :mod:`neurosim.bench._neurobench_bks`). An instance the table
+lacks gets the proven exact optimum when n ≤ 100, else the best of all runs of this bench (flagged).
+Score: NeuroBench's ``BKS-gap = |c − c_BKS| / |c_BKS|`` with ``c`` the cost of the best *repaired*
+(feasible) state, so an infeasible state never counts.
+
+Scenarios (``--scenario``):
+
+* ``ft`` (fixed timeout): for each timeout τ (decades 1 ms … ``--max-timeout``, NeuroBench: 100 s) one
+  fresh run sized to τ; its BKS-gap. The timer starts after the problem is loaded (neurosim: model
+  built and compiled, ``time_run``; peers: their model structure built).
+* ``tts`` (time to solution): budgets doubling from 1 ms; for each threshold 0.1 / 0.05 / 0.01 the
+  measured wall time of the first (shortest-budget) run that reaches it (a restart protocol).
+  With ``ft`` the same figure is read off the decade runs (coarser).
+
+Solvers: every model (SA, NeuroSA, Gibbs, NEBM) in float and under each chip profile that the model
+accepts (asked at run time: a profile the model refuses is listed as unsupported, with its reason), with
+``--replicas`` replicas per run and the step count fitted to τ from a calibration run; chip time and
+energy are recorded when the result carries them (``result.chip``). Peers in the same process and
+budgets: :mod:`neurosim.bench._peers`. Each suite row prints the ratio to every peer: at a fixed τ,
+``gap_peer / gap_neurosim``; for TTS, ``t_peer / t_neurosim``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+
+THRESHOLDS = (0.1, 0.05, 0.01)
+
+
+# ----------------------------------------------------------------------------- neurosim solvers
+class ModelSolver:
+    """One neurosim model (× profile) sized to a budget: steps/s from a calibration run, then the
+    largest power of two of steps (≥ 64; NeuroSA ≥ 4096 iterations) that fits; compile time reported apart."""
+
+    def __init__(self, problem, key, hardware, replicas, seed=0):
+        from neurosim.models import MODELS
+
+        self.p, self.key, self.hw, self.R, self.seed = problem, key, hardware, replicas, seed
+        self.model = MODELS[key](problem, hardware=hardware)  # raises when the profile is unsupported
+        self.name = f"{key} " + ("float" if hardware is None else hardware.label())
+        self.rate = None
+        self.compile_s = 0.0
+        # few chunk lengths, so that runs of different lengths share compiled programs (compiling is
+        # what costs on a busy machine): NeuroSA steps are single-pair iterations
+        self.chunks = (4096,) if key == "neurosa" else (64,)
+        self.calib_steps = 1 << 16 if key == "neurosa" else 512
+
+    def _run(self, steps, seed):
+        import neurosim as ns
+
+        chunk = max([c for c in self.chunks if c <= steps] or [self.chunks[0]])
+        res = ns.run(self.model, self.p, steps=steps, replicas=self.R, seed=seed, chunk=chunk)
+        self.compile_s += res.time_compile
+        return res
+
+    def solve(self, tau, seed=0):
+        if self.rate is None:
+            r = self._run(self.calib_steps, self.seed + 99)
+            self.rate = self.calib_steps / max(r.time_run, 1e-6)
+        steps = self.chunks[0]
+        while steps * 2 <= tau * self.rate:
+            steps *= 2
+        res = self._run(steps, self.seed + seed + 1000)
+        info = {"steps": steps, "replicas": self.R}
+        chip = getattr(res, "chip", None)
+        if chip is not None:
+            info["chip"] = _chip_fields(chip)
+        return np.asarray(res.samples, dtype=np.int8), res.time_run, info
+
+
+def _chip_fields(chip) -> dict:
+    """JSON-friendly numbers of a result's chip cost (engineer K's ``result.chip``)."""
+    import dataclasses
+
+    d = dataclasses.asdict(chip) if dataclasses.is_dataclass(chip) else dict(chip) if isinstance(chip, dict) else vars(chip)
+    return {k: float(v) for k, v in d.items() if isinstance(v, (int, float, np.floating, np.integer))}
+
+
+def model_solvers(problem, replicas, models=None, profiles=None):
+    """``(solvers, unsupported)``: every model × {float, each profile} the model accepts."""
+    from neurosim.hardware import PROFILES
+    from neurosim.models import MODELS
+
+    solvers, unsupported = [], []
+    for key in models or list(MODELS):
+        for pname in [None] + list(profiles if profiles is not None else PROFILES):
+            hw = None if pname is None else PROFILES[pname]
+            try:
+                solvers.append(ModelSolver(problem, key, hw, replicas))
+            except (ValueError, NotImplementedError, TypeError) as e:
+                unsupported.append({"model": key, "profile": pname, "reason": str(e).splitlines()[0][:160]})
+    return solvers, unsupported
+
+
+class PeerSolver:
+    def __init__(self, cls, Q):
+        self.peer = cls(Q)
+        self.name = cls.name
+        self.compile_s = 0.0
+
+    def solve(self, tau, seed=0):
+        return self.peer.solve(tau, seed)
+
+
+# ----------------------------------------------------------------------------- one instance
+def budgets(scenario, max_t):
+    if scenario == "tts":
+        out, t = [], 1e-3
+        while t <= max_t * (1 + 1e-9):
+            out.append(t)
+            t *= 2
+        return out
+    out = [10.0**k for k in range(-3, int(math.floor(math.log10(max_t) + 1e-9)) + 1)]
+    return out + ([max_t] if out[-1] < max_t * (1 - 1e-9) else [])
+
+
+def run_solver(solver, taus, cost_of, target, scenario):
+    """Points ``{tau, time_s, cost, ...}`` of one solver; ``tts`` stops once the smallest threshold is met."""
+    pts = []
+    for k, tau in enumerate(taus):
+        x, dt, info = solver.solve(tau, seed=k)
+        c = float(np.min(cost_of(x)))
+        pts.append({"solver": solver.name, "timeout_s": tau, "time_s": dt, "cost": c, **info})
+        if scenario == "tts" and abs(c - target) / abs(target) <= THRESHOLDS[-1]:
+            break
+    return pts
+
+
+def tts(points, target, thresholds=THRESHOLDS) -> dict:
+    """Threshold → measured wall time of the shortest-budget run reaching it (None: never)."""
+    out = {}
+    for th in thresholds:
+        hit = [p for p in sorted(points, key=lambda p: p["timeout_s"]) if abs(p["cost"] - target) / abs(target) <= th]
+        out[f"{th:g}"] = hit[0]["time_s"] if hit else None
+    return out
+
+
+def mis_instance(n, d, seed, bks_table):
+    from neurosim import mis
+
+    p = mis.neurobench(n, d, seed)
+    row = bks_table.get((n, round(d, 6), seed))
+    if row is not None:
+        how = "exact" if row["method"] == "exact" else f"tabu {row['reads']} reads × {row['restarts']} restarts"
+        return p, float(row["bks_cost"]), how
+    if n <= 100:
+        size, _, proven = mis.exact_mis(p, time_limit=60)
+        if proven:
+            return p, float(-size), "exact (computed here, not in the table)"
+    return p, None, "best of this run (not in the BKS table)"
+
+
+def mis_cost(problem):
+    """Cost of 0/1 states as NeuroBench scores them, after repair: ``−|S|`` of the feasible set."""
+    return lambda x: -problem.repair(x).sum(axis=-1).astype(np.float64)
+
+
+def solve_instance(problem, target, how, *, taus, scenario, replicas, models, profiles, peers, log, Q=None, cost_of=None):
+    """All solvers on one instance (default: MIS, scored after repair): points with gaps to the
+    target, tts, compile times, unsupported profiles and failures."""
+    Q = problem.to_qubo().matrix() if Q is None else Q
+    cost_of = mis_cost(problem) if cost_of is None else cost_of
+
+    solvers, unsupported = model_solvers(problem, replicas, models, profiles)
+    solvers += [PeerSolver(cls, Q) for cls in peers]
+    points, failed = [], []
+    for s in solvers:
+        t0 = time.perf_counter()
+        try:
+            pts = run_solver(s, taus, cost_of, target if target is not None else -1.0, scenario)
+        except Exception as e:  # one solver's failure (a peer's, or a model path under development) is reported, not fatal
+            failed.append({"solver": s.name, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''}"})
+            log(f"  {s.name}: FAILED {failed[-1]['error']}")
+            continue
+        points += pts
+        log(f"  {s.name}: costs {[int(p['cost']) for p in pts]} ({time.perf_counter() - t0:.1f} s incl. calibration/compile)")
+    if target is None:
+        target, how = min(p["cost"] for p in points), how
+    best_run = min(p["cost"] for p in points)
+    for p in points:
+        p["gap"] = abs(p["cost"] - target) / abs(target)
+    by = {}
+    for p in points:
+        by.setdefault(p["solver"], []).append(p)
+    return {"bks": target, "bks_how": how, "best_run": best_run, "points": points, "unsupported": unsupported, "failed": failed,
+            "tts": {name: tts(pts, target) for name, pts in by.items()}, "compile_s": {s.name: s.compile_s for s in solvers}}
+
+
+# ----------------------------------------------------------------------------- CLI
+def add_arguments(parser):
+    from neurosim import mis
+
+    parser.add_argument("--sizes", default="10,25,50,100,250,500,1000", help="n (NeuroBench: 10 … 5000)")
+    parser.add_argument("--densities", default=",".join(f"{d:g}" for d in mis.NEUROBENCH_DENSITIES))
+    parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument("--scenario", choices=("ft", "tts"), default="ft")
+    parser.add_argument("--max-timeout", type=float, default=100.0, help="largest budget, s (NeuroBench: 100)")
+    parser.add_argument("--replicas", type=int, default=8)
+    parser.add_argument("--models", default=None, help="comma list of models (default: all)")
+    parser.add_argument("--profiles", default=None, help="comma list of chip profiles (default: all; 'none' for float only)")
+    parser.add_argument("--peers", default=None, help="comma list of peer names (default: all installed; 'none' for none)")
+    parser.add_argument("--bks", default=None, help="BKS table (default: the package's neurosim/data/neurobench_bks.csv)")
+    parser.add_argument("--quick", action="store_true", help="n 10/25, density 0.1, seed 0, τ ≤ 0.01 s (recorded only with --record)")
+    parser.add_argument("--record", action="store_true")
+    parser.add_argument("--json", action="store_true")
+
+
+def _csv(s, conv):
+    return None if s is None else [] if s == "none" else [conv(v) for v in s.split(",")]
+
+
+def main(args):
+    from ._maxcut import compile_cache
+    from ._neurobench_bks import read_table
+    from ._peers import available_peers, peer_versions
+    from ._report import environment, record_section
+
+    sizes = [10, 25] if args.quick else _csv(args.sizes, int)
+    densities = [0.1] if args.quick else _csv(args.densities, float)
+    seeds = [0] if args.quick else _csv(args.seeds, int)
+    max_t = 0.01 if args.quick else args.max_timeout
+    taus = budgets(args.scenario, max_t)
+    peer_names = _csv(args.peers, str)
+    peers = available_peers(None if peer_names is None else peer_names)
+    env = environment()
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    log(f"device: {env['device']}; peers: {peer_versions(peers)}")
+    table = read_table(args.bks)
+    instances = []
+    with compile_cache():
+        for n in sizes:
+            for d in densities:
+                for s in seeds:
+                    p, target, how = mis_instance(n, d, s, table)
+                    log(f"n={n} d={d:g} seed={s}: BKS {target} ({how})")
+                    r = solve_instance(p, target, how, taus=taus, scenario=args.scenario, replicas=args.replicas,
+                                       models=_csv(args.models, str), profiles=_csv(args.profiles, str), peers=peers, log=log)
+                    instances.append({"n": n, "density": d, "seed": s, **r})
+    data = {"scenario": args.scenario, "timeouts": taus, "replicas": args.replicas, "peers": peer_versions(peers),
+            "instances": instances, "quick": bool(args.quick), "command": _command(args)}
+    from ._neurobench_report import markdown
+
+    md = markdown(data)
+    if not args.quick or args.record:
+        record_section(f"neurobench-{args.scenario}", md, data, env=env)
+    print(md)
+    return data
+
+
+def _command(args) -> str:
+    parts = ["neurosim bench neurobench", f"--scenario {args.scenario}"]
+    if args.quick:
+        parts.append("--quick")
+    else:
+        parts += [f"--sizes {args.sizes}", f"--densities {args.densities}", f"--seeds {args.seeds}", f"--max-timeout {args.max_timeout:g}"]
+    for k in ("models", "profiles", "peers"):
+        if getattr(args, k) is not None:
+            parts.append(f"--{k} {getattr(args, k)}")
+    if args.replicas != 8:
+        parts.append(f"--replicas {args.replicas}")
+    return " ".join(parts)

@@ -1,0 +1,188 @@
+"""Peer solvers for the field benchmarks (``bench neurobench``, ``bench bqp``), each sized to a time budget.
+
+Every peer solves a QUBO ``min xᵀQx`` given as its full symmetric matrix (diagonal = linear terms) and
+returns 0/1 states; the caller scores them (MIS: repaired, so an infeasible state never counts). The
+problem is loaded into each peer's own structure before any timer starts (NeuroBench: "the time begins
+when the workload graph has been loaded"). Peers, all optional (the ``bench`` extra):
+
+* ``dwave-samplers SA``: one read, sweeps fitted to the budget from a calibration;
+* ``dwave-samplers tabu``: one read with ``timeout`` = the budget;
+* ``SB ballistic`` / ``SB discrete`` (simulated-bifurcation, PyTorch CPU, one thread): 128 agents (its default),
+  ``max_steps`` fitted to the budget, its default early stopping;
+* ``OpenJij SA``: one read, sweeps fitted to the budget.
+
+Budget fitting (SA, SB, OpenJij): the per-call overhead is the fastest of 3 calls with 1 unit of work,
+the per-unit time from a call of ≥ 50 ms (and re-estimated from every run); a run then gets ``(τ − overhead)/per_unit`` units (≥ 1). The
+measured wall time of every run is reported, so a peer that cannot fit a small budget shows it.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+
+def package_version(dist: str) -> str | None:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+class FittedPeer:
+    """A peer whose work (sweeps, steps) is fitted to a budget; subclasses define ``_call(work, seed)``."""
+
+    name = "peer"
+    dist = ""
+    max_work = 1 << 24
+
+    def __init__(self, Q: np.ndarray):
+        self.Q = np.asarray(Q, dtype=np.float64)
+        self.per_unit = None
+        self.overhead = 0.0
+        self._load()
+
+    @property
+    def version(self) -> str:
+        return f"{self.dist} {package_version(self.dist)}"
+
+    def _load(self):
+        pass
+
+    def _timed(self, work, seed):
+        t0 = time.perf_counter()
+        x = self._call(int(work), seed)
+        return x, time.perf_counter() - t0
+
+    def calibrate(self):
+        self._timed(1, 0)  # warm-up (imports, first-call set-up)
+        self.overhead = min(self._timed(1, 1)[1] for _ in range(3))
+        work = 16
+        while True:
+            dt = self._timed(work, 2)[1]
+            if dt >= max(0.05, 2 * self.overhead) or work >= self.max_work:
+                break
+            work *= 4
+        self._update(work, dt)
+
+    def _update(self, work, dt):
+        if work >= 16 and dt > 1.5 * self.overhead:  # long enough to say something about the per-unit time
+            self.per_unit = max((dt - self.overhead) / work, dt / work / 10, 1e-9)
+        elif self.per_unit is None:
+            self.per_unit = max(dt / work, 1e-9)
+
+    def solve(self, tau: float, seed: int = 0):
+        """``(states (k, n) int8, wall seconds, info)`` of one run sized to ``tau`` seconds."""
+        if self.per_unit is None:
+            self.calibrate()
+        work = int(min(max(1, (tau - self.overhead) / self.per_unit), self.max_work))
+        x, dt = self._timed(work, seed)
+        self._update(work, dt)  # the next budget is fitted with what this run measured
+        return np.asarray(x, dtype=np.int8).reshape(-1, self.Q.shape[0]), dt, {"work": work}
+
+
+class DwaveSA(FittedPeer):
+    name, dist = "dwave-samplers SA", "dwave-samplers"
+
+    def _load(self):
+        import dimod
+        from dwave.samplers import SimulatedAnnealingSampler
+
+        self.bqm = dimod.BinaryQuadraticModel(self.Q, "BINARY")
+        self.sampler = SimulatedAnnealingSampler()
+
+    def _call(self, work, seed):
+        ss = self.sampler.sample(self.bqm, num_reads=1, num_sweeps=work, seed=seed)
+        return ss.record.sample
+
+
+class DwaveTabu(FittedPeer):
+    name, dist = "dwave-samplers tabu", "dwave-samplers"
+
+    def _load(self):
+        import dimod
+        from dwave.samplers import TabuSampler
+
+        self.bqm = dimod.BinaryQuadraticModel(self.Q, "BINARY")
+        self.sampler = TabuSampler()
+
+    def solve(self, tau, seed=0):
+        ms = max(1, int(round(tau * 1000)))
+        t0 = time.perf_counter()
+        ss = self.sampler.sample(self.bqm, num_reads=1, timeout=ms, seed=seed)
+        return ss.record.sample.astype(np.int8), time.perf_counter() - t0, {"timeout_ms": ms}
+
+
+class SimulatedBifurcation(FittedPeer):
+    dist = "simulated-bifurcation"
+    mode = "ballistic"
+    agents = 128
+    max_work = 1 << 22
+
+    def _load(self):
+        import torch
+
+        torch.set_num_threads(1)  # measured faster than 2 on the shared 2-core machine
+        self.torch = torch
+        self.T = torch.tensor(self.Q, dtype=torch.float32)
+
+    def _call(self, work, seed):
+        import simulated_bifurcation as sb
+
+        self.torch.manual_seed(seed)
+        x, _ = sb.minimize(self.T, domain="binary", agents=self.agents, max_steps=work, mode=self.mode, best_only=False, verbose=False)
+        return x.cpu().numpy().astype(np.int8)
+
+
+class SBBallistic(SimulatedBifurcation):
+    name, mode = "SB ballistic", "ballistic"
+
+
+class SBDiscrete(SimulatedBifurcation):
+    name, mode = "SB discrete", "discrete"
+
+
+class OpenJijSA(FittedPeer):
+    name, dist = "OpenJij SA", "openjij"
+
+    def _load(self):
+        import openjij as oj
+
+        n = self.Q.shape[0]
+        iu = np.triu_indices(n, 1)
+        nz = self.Q[iu] != 0
+        # OpenJij's QUBO dict {(i, j): c} is the coefficient of x_i x_j: 2 Q_ij off the diagonal
+        self.qdict = {(int(i), int(j)): float(2 * c) for i, j, c in zip(iu[0][nz], iu[1][nz], self.Q[iu][nz])}
+        self.qdict.update({(i, i): float(self.Q[i, i]) for i in range(n) if self.Q[i, i] != 0})
+        self.bqm = oj.BinaryQuadraticModel.from_qubo(self.qdict)
+        self.sampler = oj.SASampler()
+
+    def _call(self, work, seed):
+        n = self.Q.shape[0]
+        res = self.sampler.sample(self.bqm, num_reads=1, num_sweeps=work, seed=seed)
+        return np.array([[s.get(i, 0) for i in range(n)] for s in res.samples()], dtype=np.int8)
+
+
+PEERS = (DwaveSA, DwaveTabu, SBBallistic, SBDiscrete, OpenJijSA)
+
+
+def available_peers(names=None) -> list:
+    """Peer classes whose packages are installed (optionally only those named)."""
+    need = {"dwave-samplers": ("dwave.samplers", "dimod"), "simulated-bifurcation": ("simulated_bifurcation", "torch"), "openjij": ("openjij",)}
+    out = []
+    for cls in PEERS:
+        if names is not None and cls.name not in names:
+            continue
+        try:
+            for mod in need[cls.dist]:
+                __import__(mod)
+        except ImportError:
+            continue
+        out.append(cls)
+    return out
+
+
+def peer_versions(classes) -> dict:
+    return {c.name: f"{c.dist} {package_version(c.dist)}" for c in classes}

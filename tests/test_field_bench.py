@@ -1,0 +1,106 @@
+"""Field benchmarks' machinery: budgets, time to solution, ratios, the peers' QUBO conventions and the
+bqp directory reader (no timings asserted)."""
+
+import itertools
+import os
+
+import numpy as np
+import pytest
+
+from neurosim.bench import _bqp, _neurobench, _neurobench_report, _peers
+
+
+def brute(Q):
+    n = Q.shape[0]
+    X = np.array(list(itertools.product([0, 1], repeat=n)), dtype=np.float64)
+    return np.einsum("ri,ij,rj->r", X, Q, X).min()
+
+
+def random_qubo(n, seed):
+    rng = np.random.default_rng(seed)
+    A = rng.integers(-5, 6, size=(n, n)).astype(float)
+    return (A + A.T) / 2
+
+
+def test_budgets_are_neurobench_decades_or_doublings():
+    np.testing.assert_allclose(_neurobench.budgets("ft", 100.0), [1e-3, 1e-2, 1e-1, 1, 10, 100])
+    np.testing.assert_allclose(_neurobench.budgets("ft", 0.5), [1e-3, 1e-2, 1e-1, 0.5])
+    np.testing.assert_allclose(_neurobench.budgets("tts", 0.01), [1e-3, 2e-3, 4e-3, 8e-3])
+
+
+def test_tts_is_the_shortest_budget_run_reaching_each_threshold():
+    pts = [{"timeout_s": 0.1, "time_s": 0.12, "cost": -95.0}, {"timeout_s": 0.01, "time_s": 0.02, "cost": -80.0},
+           {"timeout_s": 1.0, "time_s": 1.1, "cost": -99.5}]
+    assert _neurobench.tts(pts, -100.0) == {"0.1": 0.12, "0.05": 0.12, "0.01": 1.1}
+    assert _neurobench.tts(pts[:2], -100.0)["0.01"] is None
+
+
+def test_ratio_and_neurosim_names():
+    assert _neurobench_report.ratio(0.2, 0.1) == "2"
+    assert _neurobench_report.ratio(0.0, 0.0) == "= (both 0)"
+    assert _neurobench_report.ratio(0.1, 0.0) == "∞"
+    assert _neurobench_report.ratio(None, 0.1) == "—"
+    assert _neurobench_report.is_neurosim("sa loihi2[w8,s24,r24]") and not _neurobench_report.is_neurosim("SB ballistic")
+
+
+def test_report_on_synthetic_instances_says_who_is_ahead():
+    pts = [{"solver": "sa float", "timeout_s": 1.0, "time_s": 1.0, "cost": -10.0, "gap": 0.0},
+           {"solver": "dwave-samplers SA", "timeout_s": 1.0, "time_s": 1.0, "cost": -9.0, "gap": 0.1},
+           {"solver": "neurosa float", "timeout_s": 1.0, "time_s": 1.0, "cost": -11.0, "gap": 0.1}]
+    inst = [{"n": 100, "density": 0.05, "seed": 0, "bks": -10.0, "bks_how": "tabu 100 reads × 50 restarts", "best_run": -11.0,
+             "points": pts, "unsupported": [], "failed": [], "tts": {"sa float": _neurobench.tts(pts[:1], -10.0)}, "compile_s": {}}]
+    md = _neurobench_report.markdown({"instances": inst, "timeouts": [1.0], "scenario": "ft", "replicas": 8,
+                                      "peers": {"dwave-samplers SA": "dwave-samplers x"}, "command": "c"})
+    assert "neurosim strictly ahead in 1 of 1 cells" in md
+    assert "NeuroSA beat the tabu BKS on 1 instance(s)" in md
+
+
+def test_dwave_peers_reach_a_tiny_optimum_and_report_states():
+    pytest.importorskip("dwave.samplers")
+    Q = random_qubo(8, 0)
+    for cls in (_peers.DwaveSA, _peers.DwaveTabu):
+        x, dt, info = cls(Q).solve(0.05, seed=1)
+        assert x.shape[1] == 8 and dt > 0
+        assert np.einsum("ri,ij,rj->r", x.astype(float), Q, x.astype(float)).min() == brute(Q)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls", ["OpenJijSA", "SBDiscrete"])
+def test_other_peers_minimise_x_q_x_in_our_convention(cls):
+    pytest.importorskip("openjij" if cls == "OpenJijSA" else "simulated_bifurcation")
+    Q = random_qubo(7, 3)
+    peer = getattr(_peers, cls)(Q)
+    x, _, _ = peer.solve(0.3, seed=2)
+    e = np.einsum("ri,ij,rj->r", x.astype(float), Q, x.astype(float)).min()
+    assert e == brute(Q)
+    if cls == "OpenJijSA":  # OpenJij's own energy of the returned state is ours: the pair factor 2 is right
+        res = peer.sampler.sample(peer.bqm, num_reads=1, num_sweeps=200, seed=5)
+        s = np.array([res.samples()[0][i] for i in range(7)], dtype=float)
+        assert np.isclose(res.energies[0], s @ Q @ s)
+
+
+def test_bqp_directory_reader(tmp_path):
+    (tmp_path / "bqp3-1.sparse").write_text("3 3\n1 1 -2\n1 2 3\n2 3 -1\n")
+    (tmp_path / "other.sparse").write_text("2 0\n")
+    (tmp_path / "optimal_energy.txt").write_text("bqp3-1   -2\n")
+    assert [(n, o) for n, _, o in _bqp.instances(str(tmp_path))] == [("bqp3-1", -2.0)]
+    import neurosim as ns
+
+    p = ns.load_problem(str(tmp_path / "bqp3-1.sparse"), format="bqp")
+    # a pair line contributes 2q: E(1,1,0) = −2 + 6 = 4, E(0,1,1) = −2, E(1,0,0) = −2
+    Q = p.to_qubo().matrix()
+    assert brute(Q) == -2.0 and np.array([1, 1, 0]) @ Q @ np.array([1, 1, 0]) == 4.0
+    (tmp_path / "optimal_energy.txt").write_text("bqp3-1 minus-three\n")
+    with pytest.raises(ValueError, match="optimum is not a number"):
+        _bqp.instances(str(tmp_path))
+    with pytest.raises(ValueError, match="not a directory"):
+        _bqp.instances(str(tmp_path / "missing"))
+
+
+def test_shared_bqp_sample_is_listed_with_its_optima():
+    d = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "bqp")
+    if not os.path.isdir(d):
+        pytest.skip("no ../shared/data/bqp")
+    got = {name: (opt, path) for name, path, opt in _bqp.instances(d)}
+    assert got["bqp50-1"][0] == -2098 and got["bqp500-2"][0] == -128223
+    assert [n for n in got] == sorted(got, key=lambda k: (int(k[3:].split("-")[0]), k))
