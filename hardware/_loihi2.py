@@ -9,7 +9,7 @@
   annealing process refuses ``max_temperature ≥ 2^16``).
 """
 
-from ._cost_loihi2 import LOIHI2_COST
+from ._cost_loihi2 import LOIHI2_COST_CALIBRATED
 from ._profile import HardwareProfile
 
 LOIHI2 = HardwareProfile(
@@ -25,7 +25,7 @@ LOIHI2 = HardwareProfile(
     synapses_per_chip=120_000_000,
     memory_per_core=None,
     chips=1,
-    cost=LOIHI2_COST,
+    cost=LOIHI2_COST_CALIBRATED,
     sources=(
         "Intel Labs, 'Taking Neuromorphic Computing to the Next Level with Loihi 2', technology brief (2021)",
         "Orchard et al., 'Efficient Neuromorphic Signal Processing with Loihi 2', IEEE SiPS 2021, arXiv:2111.03746",

@@ -257,3 +257,21 @@ def test_bench_activity_agrees_with_the_chip_layer_measure_activity():
     for f in ("updates", "spikes", "syn_events", "packets", "hops"):
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
     assert LOIHI2.cost.estimate(mp, a).energy_j == LOIHI2.cost.estimate(mp, b).energy_j
+
+
+def test_the_loihi2_profile_ships_the_recorded_calibration():
+    """LOIHI2.cost is the a-priori model with the static power `neurosim bench chip` fitted (docs/benchmarks/chip.json)."""
+    import os
+
+    from neurosim.hardware._cost_loihi2 import LOIHI2_COST
+
+    assert LOIHI2.cost.calibrated.startswith("calibrated")
+    for f in FIELDS:
+        if f != "static_w_per_chip":
+            assert getattr(LOIHI2.cost, f) == getattr(LOIHI2_COST, f)
+    path = os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks", "chip.json")
+    if not os.path.exists(path):
+        pytest.skip("no recorded bench chip run")
+    with open(path) as fh:
+        fitted = json.load(fh)["data"]["calibration"]["constants"]["static_w_per_chip"]["fitted"]
+    assert LOIHI2.cost.value("static_w_per_chip") == pytest.approx(fitted, rel=1e-3)

@@ -4,7 +4,7 @@ Part 1, **Loihi 2 and the MIS workloads** (Pierro et al. 2024, Figs. 2 and 3): t
 ``neurosim bench mis`` (``neurosim.mis.generate``, n = 10, 50, 250, 1000 × p = 5 / 15 / 30 %, seed 0).
 The SA neuron under LOIHI2 runs one anneal per timeout τ on *chip* time (its length, a power of two
 of steps ≥ 16 and ≤ 2^16, from the chip step time of a 512-step pilot run), its activity is measured
-from the spikes at every 16th step and priced by ``LOIHI2.cost``; dwave-samplers SA / tabu run on
+from the spikes at every 16th step and priced by the a-priori ``LOIHI2_COST`` (the profile ships the calibrated one); dwave-samplers SA / tabu run on
 this CPU with τ of *wall* time. Gap % as in ``bench mis`` (best repaired set). Energy: the chip's
 estimate; the CPU's = assumed power × wall time (this machine exposes no RAPL/powercap counters, so
 the CPU power is the paper's measured 87.78 W for SA and 97.56 W for tabu; a 2-core share is shown
@@ -50,18 +50,19 @@ LOIHI = "SA neuron, Loihi 2 profile (chip time)"
 def loihi_instance(problem, bks_hint, replicas, seed, taus, keep):
     """SA under LOIHI2 for each chip-time budget τ; returns (points, first-feasible info)."""
     from neurosim.hardware import LOIHI2
+    from neurosim.hardware._cost_loihi2 import LOIHI2_COST
 
     from ._chip_runs import first_feasible_step, sa_run
 
     _, act, mp = sa_run(problem, 512, replicas, seed + 99, LOIHI2)
-    step_s = LOIHI2.cost.estimate(mp, act).step_time_mean_s
+    step_s = LOIHI2_COST.estimate(mp, act).step_time_mean_s
     points, first_cost = [], None
     for tau in taus:
         steps = 16
         while steps * 2 * step_s <= tau and steps * 2 <= MAX_STEPS:
             steps *= 2
         res, act, mp = sa_run(problem, steps, replicas, seed + int(round(math.log10(tau) * 10)) + 1000, LOIHI2)
-        c = LOIHI2.cost.estimate(mp, act)
+        c = LOIHI2_COST.estimate(mp, act)
         points.append({"solver": LOIHI, "timeout_s": tau, "time_s": c.time_s, "steps": steps, "set_size": int(np.max(res.report["set_size"])),
                        "energy_j": c.energy_j, "dynamic_j": c.dynamic_j, "power_w": c.mean_power_w, "step_time_s": c.step_time_mean_s,
                        "cores": c.cores, "chips": c.chips,
@@ -129,21 +130,22 @@ def mis_part(sizes, densities, replicas, seed, taus_chip, taus_cpu):
 
 def calibrate_loihi(keep, firsts):
     """Fit LOIHI2's static power to the paper's 2.62 W; predict the first-feasible time (held out)."""
-    from neurosim.hardware import LOIHI2, Measurement, calibrate
+    from neurosim.hardware import Measurement, calibrate
+    from neurosim.hardware._cost_loihi2 import LOIHI2_COST
 
     pub = PUBLISHED["loihi2_mis_mean_power_w"]
 
     def mean_power(cm):
         return float(np.mean([cm.estimate(mp, act).mean_power_w for mp, act in keep]))
 
-    fitted, report = calibrate(LOIHI2.cost, [Measurement("mean Loihi 2 power, MIS workloads", pub.value, pub.unit, pub.source, mean_power)],
+    fitted, report = calibrate(LOIHI2_COST, [Measurement("mean Loihi 2 power, MIS workloads", pub.value, pub.unit, pub.source, mean_power)],
                                free=("static_w_per_chip",))
 
     def first_times(cm):
         return [float(cm.estimate(f["mapping"], f["activity"]).time_at([f["step"]])[0]) for f in firsts if f["step"] is not None]
 
-    powers = {k: [cm.estimate(mp, act).mean_power_w for mp, act in keep] for k, cm in (("a_priori", LOIHI2.cost), ("fitted", fitted))}
-    return fitted, report, {"powers_w": powers, "first_feasible_s": {"a_priori": first_times(LOIHI2.cost), "fitted": first_times(fitted)}}
+    powers = {k: [cm.estimate(mp, act).mean_power_w for mp, act in keep] for k, cm in (("a_priori", LOIHI2_COST), ("fitted", fitted))}
+    return fitted, report, {"powers_w": powers, "first_feasible_s": {"a_priori": first_times(LOIHI2_COST), "fitted": first_times(fitted)}}
 
 
 # ----------------------------------------------------------------------------- part 2: NeuroSA, SpiNNaker2
