@@ -5,7 +5,7 @@ Each generated input either parses to the right problem -- checked against an in
 the numbers) -- or raises a one-line ``ValueError``. Any other exception fails the test. Inputs are
 valid files rendered in random ways (separators, line endings, blank lines, comments, number
 spellings) and then, for most examples, damaged by a few byte edits. Fixed seed (derandomize),
-bounded example counts; the ``slow`` variants run more (``NEUROSIM_FUZZ_EXAMPLES``, default 600).
+bounded example counts; the ``slow`` variants run more (``NEUROSIM_FUZZ_EXAMPLES``, default 300).
 ``NEUROSIM_FUZZ_COUNTS=path`` writes the counts (inputs tried, parsed, clean errors) as JSON.
 """
 
@@ -13,6 +13,7 @@ import collections
 import itertools
 import json
 import os
+import shutil
 import tempfile
 
 import numpy as np
@@ -27,15 +28,16 @@ F32 = float(np.finfo(np.float32).max)
 COUNTS = collections.defaultdict(collections.Counter)
 FAST = settings(max_examples=80, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-#: The slow run's examples per test (the suite's default keeps it near a minute each); set
+#: The slow run's examples per test (the default: about 15 s each here); set
 #: NEUROSIM_FUZZ_EXAMPLES=10000 for a long campaign.
-LONG = settings(FAST, max_examples=int(os.environ.get("NEUROSIM_FUZZ_EXAMPLES", "600")))
+LONG = settings(FAST, max_examples=int(os.environ.get("NEUROSIM_FUZZ_EXAMPLES", "300")))
 TMP = tempfile.mkdtemp(prefix="neurosim-fuzz-")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report_counts():
     yield
+    shutil.rmtree(TMP, ignore_errors=True)
     path = os.environ.get("NEUROSIM_FUZZ_COUNTS")
     if path:
         old = json.load(open(path)) if os.path.exists(path) else {}
@@ -266,6 +268,7 @@ def mutate(draw, data: bytearray) -> bytearray:
 
 
 def write(data: bytes, name: str) -> str:
+    os.makedirs(TMP, exist_ok=True)
     path = os.path.join(TMP, name)
     with open(path, "wb") as fh:
         fh.write(data)
@@ -482,7 +485,7 @@ def check_npz(arrays_in, p):
 @given(contents=npz_contents(), damage=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=2),
        cut=st.one_of(st.none(), st.integers(0, 2000)))
 def test_fuzz_npz(contents, damage, cut):
-    path = os.path.join(TMP, "p.npz")
+    path = write(b"", "p.npz")
     np.savez(path, **contents)
     data = bytearray(open(path, "rb").read())
     for k, bit in damage:
