@@ -221,7 +221,7 @@ def main(args):
     from ._maxcut import compile_cache
     from ._neurobench_bks import read_table
     from ._peers import available_peers, peer_versions
-    from ._report import environment, record_section
+    from ._report import environment
 
     sizes = [10, 25] if args.quick else _csv(args.sizes, int)
     densities = [0.1] if args.quick else _csv(args.densities, float)
@@ -244,15 +244,26 @@ def main(args):
                     r = solve_instance(p, target, how, taus=taus, scenario=args.scenario, replicas=args.replicas,
                                        models=_csv(args.models, str), profiles=_csv(args.profiles, str), peers=peers, log=log)
                     instances.append({"n": n, "density": d, "seed": s, **r})
-    data = {"scenario": args.scenario, "timeouts": taus, "replicas": args.replicas, "peers": peer_versions(peers),
-            "instances": instances, "quick": bool(args.quick), "command": _command(args)}
-    from ._neurobench_report import markdown
-
-    md = markdown(data)
-    if not args.quick or args.record:
-        record_section(f"neurobench-{args.scenario}", md, data, env=env)
+                    if not args.quick or args.record:  # recorded after every instance: a stopped run keeps what it did
+                        _record(args, taus, peers, instances, env, partial=True)
+    md, data = _record(args, taus, peers, instances, env, partial=False, write=not args.quick or args.record)
     print(md)
     return data
+
+
+def _record(args, taus, peers, instances, env, *, partial, write=True):
+    from ._neurobench_report import markdown
+    from ._peers import peer_versions
+    from ._report import record_section
+
+    data = {"scenario": args.scenario, "timeouts": taus, "replicas": args.replicas, "peers": peer_versions(peers),
+            "instances": instances, "quick": bool(args.quick), "command": _command(args), "partial": partial}
+    md = markdown(data)
+    if partial:
+        md = f"**Partial: {len(instances)} instance(s) done so far** (the run records after every instance).\n\n" + md
+    if write:
+        record_section(f"neurobench-{args.scenario}", md, data, env=env)
+    return md, data
 
 
 def _command(args) -> str:
