@@ -41,6 +41,8 @@ class RunResult:
     time_run: float
     device: str
     resumed_from: int = 0
+    mapping: dict | None = None  # under a profile: cores, chips, per-core load, measured traffic, quantisation
+    chip: dict | None = None  # under a profile with a cost model: ChipCost.to_json()
 
     @property
     def best_index(self) -> int:
@@ -78,6 +80,10 @@ class RunResult:
             out["best_set_size"] = int(sizes.max())
             out["replica_set_size"] = sizes.tolist()
             out["replica_feasible"] = np.asarray(self.report["feasible"]).astype(bool).tolist()
+        if self.mapping is not None:
+            out["mapping"] = self.mapping
+        if self.chip is not None:
+            out["chip"] = self.chip
         return out
 
 

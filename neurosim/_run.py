@@ -30,6 +30,7 @@ from ._checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from ._model import AbstractModel, check_states
 from ._result import RunResult, _problem_native
 from ._saveat import SaveAt
+from neurosim.hardware._activity import sampler_for
 from ._segment import _COMPILED, _Carry, _acc_dtype, _leaf_zeros, compiled_segment  # noqa: F401 (_COMPILED: tests)
 
 
@@ -220,12 +221,14 @@ def _chunk_signature(plan: _Plan, t_done: int) -> tuple[int, tuple]:
 
 
 def _chunk_loop(plan: _Plan, prog: _Progress, dyn_model, static_model, keys, sums0, *, checkpoint, checkpoint_every,
-                fp, progress, stop_after_chunks) -> _Progress:
+                fp, progress, stop_after_chunks, on_chunk=None) -> _Progress:
     """Advance ``prog`` chunk by chunk to the end of the run (or ``stop_after_chunks``), compiling
     each chunk signature once, copying records to the host and checkpointing."""
     compiled: dict = {}
     t_wall = last_ckpt = time.perf_counter()
     while prog.t_done < plan.steps:
+        if on_chunk is not None:  # chip activity sampling (profiles only): reads the carry, changes nothing
+            on_chunk(prog.carry.state, prog.t_done)
         this, sig = _chunk_signature(plan, prog.t_done)
         if sig not in compiled:
             args = (dyn_model, prog.carry, jnp.int32(prog.t_done), keys, prog.outs, sums0)
@@ -345,10 +348,16 @@ def run(
     carry, keys, init_words = _initial_carry(model, seed, plan, init)
     outs0, sums0, rec_bytes = _record_layout(model, plan, carry.state, init_words)
     plan = dataclasses.replace(plan, chunk=_chunk_steps(plan, chunk, rec_bytes, frequent=bool(progress or checkpoint)))
+    sampler = sampler_for(model, keys, steps)  # chip activity under a profile; None (nothing extra) for hardware=None
+    if sampler is not None:
+        plan = dataclasses.replace(plan, chunk=sampler.chunk(plan.chunk, plan.stride, fixed=chunk is not None))
     carry, keys, outs0, sums0 = _shard(devices, model, plan, carry, keys, outs0, sums0)
     fp = fingerprint(model, problem, seed=seed, replica_ids=plan.replica_ids, steps=steps, save=plan.save, best_every=plan.best_every)
     prog = _resume(checkpoint, fp, carry, outs0)
     dyn_model, static_model = eqx.partition(model, eqx.is_array)
     prog = _chunk_loop(plan, prog, dyn_model, static_model, keys, sums0, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                       fp=fp, progress=progress, stop_after_chunks=stop_after_chunks)
-    return _assemble_result(model, problem, plan, prog, seed, devices)
+                       fp=fp, progress=progress, stop_after_chunks=stop_after_chunks, on_chunk=sampler)
+    result = _assemble_result(model, problem, plan, prog, seed, devices)
+    if sampler is not None:
+        sampler.finish(result)  # result.mapping (measured traffic), result.chip, records["chip_time_s"]
+    return result
