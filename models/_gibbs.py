@@ -47,7 +47,9 @@ from neurosim._bitsynapses import BitSynapses, bit_cost_ok
 from neurosim._rowtable import RowTable
 from neurosim._synapses import AbstractSynapses, synapses
 from neurosim.hardware._layer import ChipLayer, chip_layer
-from neurosim.schedules import AbstractSchedule, Constant
+from neurosim.schedules import AbstractSchedule, Constant, Geometric
+
+from ._sa import default_temperatures
 
 
 class GibbsState(NamedTuple):
@@ -82,6 +84,8 @@ class Gibbs(AbstractModel):
     quantization: object = eqx.field(static=True)
     chip: ChipLayer = eqx.field(static=True)
     _n: int = eqx.field(static=True)
+    # (T_hot, T_cold) when neither schedule= nor temperature= was given: a geometric anneal that follows the run
+    run_anneal: tuple | None = eqx.field(static=True, default=None)
 
     native = "ising"
     observables = ("spikes", "temperature")
@@ -110,8 +114,8 @@ class Gibbs(AbstractModel):
             raise ValueError(f"Gibbs rule must be 'gibbs' or 'metropolis', got {rule!r}")
         if schedule is not None and temperature is not None:
             raise ValueError("give either schedule= or temperature=, not both")
-        if temperature is not None and not temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {temperature!r}")
+        if temperature is not None and not (isinstance(temperature, (int, float, np.floating)) and 0 < temperature < float("inf")):
+            raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
         ising = problem.to_ising()
         self._n = ising.n
         # mapping (refuses a problem that does not fit, with the numbers), quantisation and report
@@ -135,7 +139,10 @@ class Gibbs(AbstractModel):
         self.syn = synapses(ising.J, format=synapse_format, dtype=jnp.float32)
         self.h = jnp.asarray(ising.h, dtype=jnp.float32)
         self.offset = float(ising.offset)
-        self.schedule = schedule if schedule is not None else Constant(1.0 if temperature is None else temperature)
+        if schedule is None and temperature is None:  # anneal by default, over the run it is used in (with_run_length)
+            self.run_anneal = default_temperatures(problem.to_ising())
+            schedule = Geometric.anneal(*self.run_anneal, 1000)
+        self.schedule = schedule if schedule is not None else Constant(temperature)
         self.mode = mode
         self.rule = rule
         self.sites = sites if mode == "sequential" else "independent"
@@ -148,6 +155,12 @@ class Gibbs(AbstractModel):
     @property
     def n(self) -> int:
         return self._n
+
+    def with_run_length(self, steps: int) -> "Gibbs":
+        """The default anneal laid out over ``steps`` steps (a given schedule or temperature is kept)."""
+        if self.run_anneal is None:
+            return self
+        return eqx.tree_at(lambda m: m.schedule, self, Geometric.anneal(*self.run_anneal, int(steps)))
 
     @property
     def state_replica_axis(self) -> int:
@@ -255,6 +268,23 @@ class Gibbs(AbstractModel):
             f = self.syn.field_spins(new) + self.h
             e = self._energy_of(new.astype(jnp.float32), f)
             return GibbsState(new, f, e), {"energy": e, "spikes": changed.astype(jnp.int8), "temperature": T}
+        d = (new - s).astype(jnp.float32)
+        count = jnp.sum(changed, axis=-1)
+        K = self.max_events
+
+        def sparse_update(f):
+            # Compact the changed neurons of each replica (padding: index 0 with change 0).
+            idx = jax.vmap(lambda c: jnp.nonzero(c, size=K, fill_value=0)[0])(changed)
+            live = (jnp.arange(K)[None, :] < count[:, None]).astype(jnp.float32)
+            dx = jnp.take_along_axis(d, idx, axis=1) * live
+            return self.syn.add_columns(f, idx.astype(jnp.int32), dx)
+
+        def dense_update(f):
+            return self.syn.field(new.astype(jnp.float32)) + self.h
+
+        f = jax.lax.cond(jnp.max(count) <= K, sparse_update, dense_update, f)
+        e = self._energy_of(new.astype(jnp.float32), f)
+        return GibbsState(new, f, e), {"energy": e, "spikes": changed.astype(jnp.int8), "temperature": T}
 
 
 def _quantised_ising(ising, chip):
@@ -273,20 +303,3 @@ def _quantised_ising(ising, chip):
             f"outside the {hw.state_bits}-bit state word (±{hw.state_max}); lower weight_bits or raise state_bits"
         )
     return Ising(J, h, ising.offset, name=getattr(ising, "name", "ising"))
-        d = (new - s).astype(jnp.float32)
-        count = jnp.sum(changed, axis=-1)
-        K = self.max_events
-
-        def sparse_update(f):
-            # Compact the changed neurons of each replica (padding: index 0 with change 0).
-            idx = jax.vmap(lambda c: jnp.nonzero(c, size=K, fill_value=0)[0])(changed)
-            live = (jnp.arange(K)[None, :] < count[:, None]).astype(jnp.float32)
-            dx = jnp.take_along_axis(d, idx, axis=1) * live
-            return self.syn.add_columns(f, idx.astype(jnp.int32), dx)
-
-        def dense_update(f):
-            return self.syn.field(new.astype(jnp.float32)) + self.h
-
-        f = jax.lax.cond(jnp.max(count) <= K, sparse_update, dense_update, f)
-        e = self._energy_of(new.astype(jnp.float32), f)
-        return GibbsState(new, f, e), {"energy": e, "spikes": changed.astype(jnp.int8), "temperature": T}

@@ -135,6 +135,8 @@ class NEBM(AbstractModel):
     quantization: object = eqx.field(static=True)
     chip: ChipLayer = eqx.field(static=True)
     _n: int = eqx.field(static=True)
+    # (schedule name, T_start, T_end) when steps= was not given: the anneal follows the run (with_run_length)
+    run_anneal: tuple | None = eqx.field(static=True, default=None)
 
     native = "qubo"
     observables = ("spikes", "temperature", "flips", "overflow")
@@ -143,7 +145,7 @@ class NEBM(AbstractModel):
         self,
         problem,
         *,
-        steps: int = 6000,
+        steps: int | None = None,
         schedule: AbstractSchedule | str = "linear",
         T_start: float | None = None,
         T_end: float | None = None,
@@ -173,6 +175,8 @@ class NEBM(AbstractModel):
             raise ValueError(f"spike must be one of {SPIKE}, got {spike!r}")
         if noise not in NOISE:
             raise ValueError(f"noise must be one of {NOISE}, got {noise!r}")
+        follow_run = steps is None and isinstance(schedule, str) and schedule != "constant"
+        steps = 6000 if steps is None else steps  # laid out again over each run unless given
         if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
             raise ValueError(f"steps must be a positive int (the annealing length), got {steps!r}")
         integer = hardware is not None and hardware.integer
@@ -195,6 +199,7 @@ class NEBM(AbstractModel):
             if not isinstance(val, (int, float)) or isinstance(val, bool) or not math.isfinite(val) or val <= 0:
                 raise ValueError(f"{name} must be a finite number > 0, got {val!r}")
         T0, T1 = float(T0), float(T1)
+        self.run_anneal = (schedule, T0, min(T0, T1)) if follow_run else None
         if isinstance(schedule, str):
             kinds = {"linear": Linear, "geometric": Geometric}
             if schedule == "constant":
@@ -234,12 +239,7 @@ class NEBM(AbstractModel):
             self.gamma_int = int(round(self.gamma * _SQRT3 * (1 << 8)))
             if self.gamma_int >= 1 << 13:
                 raise ValueError(f"gamma={gamma!r} is too large for the 13-bit integer noise gain (gamma < {(1 << 13) / (256 * _SQRT3):.3g})")
-            if steps > _MAX_TABLE:
-                raise ValueError(f"steps={steps} exceeds the integer-mode temperature table ({_MAX_TABLE} steps)")
-            tmax = (hardware.temperature_max << _TFRAC) | ((1 << _TFRAC) - 1)
-            Ts = np.asarray(jax.device_get(jax.vmap(schedule)(jnp.arange(int(steps), dtype=jnp.int32))), np.float64)
-            Ts = np.broadcast_to(Ts, (int(steps),))
-            self.t_table = jnp.asarray(np.clip(np.round(Ts * self.scale * (1 << _TFRAC)), 1, tmax).astype(np.int32))
+            self.t_table = _temperature_table(schedule, steps, hardware, self.scale)
         else:
             self.quantization = None
             self.scale = 1.0
@@ -260,6 +260,17 @@ class NEBM(AbstractModel):
     @property
     def n(self) -> int:
         return self._n
+
+    def with_run_length(self, steps: int) -> "NEBM":
+        """The same model annealing over ``steps`` steps, unless ``steps=`` or a schedule object was given."""
+        if self.run_anneal is None:
+            return self
+        kind, T0, T1 = self.run_anneal
+        schedule = {"linear": Linear, "geometric": Geometric}[kind].anneal(T0, T1, int(steps))
+        new = eqx.tree_at(lambda m: m.schedule, self, schedule)
+        if self.integer:
+            new = eqx.tree_at(lambda m: m.t_table, new, _temperature_table(schedule, int(steps), self.hardware, self.scale))
+        return new
 
     @property
     def integer(self) -> bool:
@@ -390,3 +401,13 @@ class NEBM(AbstractModel):
         branches = [sparse_update(K) for K in levels] + [dense_update]
         which = jnp.sum(count > jnp.asarray(levels, jnp.int32)).astype(jnp.int32)
         return jax.lax.switch(which, branches, z)
+
+
+def _temperature_table(schedule, steps: int, hardware, scale: float):
+    """int32 (steps,) 16.8 temperature register of each step (integer mode)."""
+    if steps > _MAX_TABLE:
+        raise ValueError(f"steps={steps} exceeds the integer-mode temperature table ({_MAX_TABLE} steps)")
+    tmax = (hardware.temperature_max << _TFRAC) | ((1 << _TFRAC) - 1)
+    Ts = np.asarray(jax.device_get(jax.vmap(schedule)(jnp.arange(int(steps), dtype=jnp.int32))), np.float64)
+    Ts = np.broadcast_to(Ts, (int(steps),))
+    return jnp.asarray(np.clip(np.round(Ts * scale * (1 << _TFRAC)), 1, tmax).astype(np.int32))

@@ -133,6 +133,8 @@ class NeuroSA(AbstractModel):
     quantization: object = eqx.field(static=True, default=None)  # integer profile: the quantiser's report
     chip: ChipLayer = eqx.field(static=True, default=None)  # the chip layer (mapping, quantisation, report)
     onchip: object = None  # NeuroSAChip under a profile: runs every step (hardware=None never reaches it)
+    # (schedule name, T0, C, t0) when neither horizon= nor delta= was given: the annealer follows the run
+    run_anneal: tuple | None = eqx.field(static=True, default=None)
 
     native = "ising"
     state_replica_axis = -1
@@ -151,7 +153,7 @@ class NeuroSA(AbstractModel):
         delta: float | None = None,
         B: float = 2.5,
         eps: float = 1e-6,
-        horizon: int = 100_000_000,
+        horizon: int | None = None,
         sites: str = "shared",
         site_seed: int = 0,
         chunk: int = 4,
@@ -170,6 +172,9 @@ class NeuroSA(AbstractModel):
         if sites not in _SITES:
             raise ValueError(f"NeuroSA sites must be one of {_SITES}, got {sites!r}")
         T0, C, t0, B = (_check_positive(k, v) for k, v in (("T0", T0), ("C", C), ("t0", t0), ("B", B)))
+        follow_run = horizon is None and delta is None and isinstance(schedule, str) and schedule in ("fn", "inverse", "exp") and hardware is None
+        self.run_anneal = (schedule, T0, C, t0) if follow_run else None
+        horizon = 100_000_000 if horizon is None else horizon  # the published run length; each run lays it out again
         if isinstance(horizon, (float, np.floating)) and float(horizon).is_integer():
             horizon = int(horizon)  # "1e6" from the command line
         if not (isinstance(horizon, (int, np.integer)) and horizon >= 1):
@@ -183,16 +188,10 @@ class NeuroSA(AbstractModel):
         if not isinstance(site_seed, (int, np.integer)):
             raise ValueError(f"site_seed must be an integer, got {site_seed!r}")
 
-        fn = FowlerNordheim(T0=T0, C=C, t0=t0, delta=delta)
         if isinstance(schedule, AbstractSchedule):
             self.schedule = schedule
-        elif schedule == "fn":
-            self.schedule = fn
-        elif schedule in ("inverse", "exp"):
-            t_start = float(fn(jnp.int32(0)))
-            t_end = float(T0 / math.log1p((t0 + (horizon - 1) * delta) / C))
-            cls = InverseTime if schedule == "inverse" else Exponential
-            self.schedule = cls.anneal(t_start, t_end, horizon)
+        elif schedule in ("fn", "inverse", "exp"):
+            self.schedule = _annealer(schedule, T0, C, t0, delta, horizon)
         else:
             raise ValueError(f"NeuroSA schedule must be one of {_SCHEDULES} or a neurosim schedule, got {schedule!r}")
 
@@ -225,6 +224,14 @@ class NeuroSA(AbstractModel):
     @property
     def n(self) -> int:
         return self._n
+
+    def with_run_length(self, steps: int) -> "NeuroSA":
+        """The same model with its annealer laid out over ``steps`` iterations (δ = 2e-3·1e8/steps),
+        unless ``horizon=``, ``delta=``, a schedule object or a hardware profile was given."""
+        if self.run_anneal is None:
+            return self
+        name, T0, C, t0 = self.run_anneal
+        return eqx.tree_at(lambda m: m.schedule, self, _annealer(name, T0, C, t0, 2e-3 * 1e8 / int(steps), int(steps)))
 
     @property
     def default_best_every(self) -> int:
@@ -420,3 +427,13 @@ class NeuroSA(AbstractModel):
             "overflow": jnp.zeros((R,), bool),
         }
         return ArbiterState(s, u, energy), outs
+
+
+def _annealer(name: str, T0, C, t0, delta, horizon: int) -> AbstractSchedule:
+    """The FN annealer, or its 1/t or e^-t ablation between the same end temperatures over ``horizon``."""
+    fn = FowlerNordheim(T0=T0, C=C, t0=t0, delta=delta)
+    if name == "fn":
+        return fn
+    t_start = float(fn(jnp.int32(0)))
+    t_end = float(T0 / math.log1p((t0 + (horizon - 1) * delta) / C))
+    return (InverseTime if name == "inverse" else Exponential).anneal(t_start, t_end, horizon)

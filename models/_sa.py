@@ -147,6 +147,9 @@ class SA(AbstractModel):
     chip: ChipLayer = eqx.field(static=True)
     _n: int = eqx.field(static=True)
     _exact_energy: bool = eqx.field(static=True)  # the int32 cost sum cannot overflow
+    _auto_events: bool = eqx.field(static=True, default=False)  # max_events defaulted (see _update_field)
+    # (schedule name, T_start, T_end) when steps= was not given: the anneal follows the run (with_run_length)
+    run_anneal: tuple | None = eqx.field(static=True, default=None)
 
     native = "qubo"
     observables = ("spikes", "temperature", "flips", "overflow")
@@ -155,7 +158,7 @@ class SA(AbstractModel):
         self,
         problem,
         *,
-        steps: int = 1000,
+        steps: int | None = None,
         schedule: AbstractSchedule | str = "geometric",
         T_start: float | None = None,
         T_end: float | None = None,
@@ -185,7 +188,9 @@ class SA(AbstractModel):
             raise ValueError(f"refract_scaling must be an int in 0..8 or 'auto', got {refract_scaling!r}")
         if not isinstance(refract_max, (int, np.integer)) or not 0 <= refract_max <= 255:
             raise ValueError(f"refract_max must be an int in 0..255, got {refract_max!r}")
-        if not isinstance(steps, (int, np.integer)) or steps < 1:
+        follow_run = steps is None and isinstance(schedule, str) and schedule != "constant"
+        steps = 1000 if steps is None else steps  # laid out again over each run unless given
+        if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
             raise ValueError(f"steps must be a positive int (the annealing length), got {steps!r}")
         self.acceptance = acceptance
         self.refractory = refractory
@@ -196,8 +201,9 @@ class SA(AbstractModel):
         hot, cold = default_temperatures(qubo)
         T0 = hot if T_start is None else float(T_start)
         T1 = cold if T_end is None else float(T_end)
-        if not (T0 > 0 and T1 > 0):
-            raise ValueError(f"T_start and T_end must be > 0, got {T0!r}, {T1!r}")
+        if not (T0 > 0 and T1 > 0 and math.isfinite(T0) and math.isfinite(T1)):
+            raise ValueError(f"T_start and T_end must be finite and > 0, got {T0!r}, {T1!r}")
+        self.run_anneal = (schedule, T0, min(T0, T1)) if follow_run else None
         if isinstance(schedule, str):
             kinds = {"geometric": Geometric, "linear": Linear, "constant": None}
             if schedule not in kinds:
@@ -236,6 +242,7 @@ class SA(AbstractModel):
             self._exact_energy = True
             self.t_hat0, self.t_hat_min, self.t_hat_step, self.t_hat_every = (jnp.int32(a) for a in (0, 0, 0, 1))
         # Event-driven field update for up to max_events flips per replica and step.
+        self._auto_events = max_events is None
         self.max_events = int(max_events) if max_events is not None else _default_max_events(n)
         if self.max_events < 1:
             raise ValueError(f"max_events must be ≥ 1, got {max_events!r}")
@@ -244,6 +251,20 @@ class SA(AbstractModel):
     @property
     def n(self) -> int:
         return self._n
+
+    def with_run_length(self, steps: int) -> "SA":
+        """The same model annealing over ``steps`` steps, unless ``steps=`` or a schedule object was given."""
+        if self.run_anneal is None:
+            return self
+        kind, T0, T1 = self.run_anneal
+        schedule = {"geometric": Geometric, "linear": Linear}[kind].anneal(T0, T1, int(steps))
+        new = eqx.tree_at(lambda m: m.schedule, self, schedule)
+        if self.anneal != "float":
+            kind, *ann = _integer_annealer(schedule, self.hardware, self.scale)
+            if kind != self.anneal:  # a static choice of the step (e.g. constant) would change: keep the model's
+                return self
+            new = eqx.tree_at(lambda m: (m.t_hat0, m.t_hat_min, m.t_hat_step, m.t_hat_every), new, tuple(jnp.int32(a) for a in ann))
+        return new
 
     @property
     def integer(self) -> bool:
@@ -380,7 +401,7 @@ class SA(AbstractModel):
         def full(z):
             return self.full_syn.field(x_new.astype(z.dtype)).astype(z.dtype)
 
-        if not isinstance(self.syn, (DenseSynapses, EllSynapses)):
+        if not isinstance(self.syn, (DenseSynapses, EllSynapses)) or (self._auto_events and R * self._n**2 <= _FULL_ONLY_MACS):
             return jax.lax.cond(total > 0, full, lambda z: z, z), count
         levels = _levels(R, self.max_events)
 
@@ -405,6 +426,14 @@ class SA(AbstractModel):
         nb = jnp.take(self.syn.idx, idx, axis=0)  # (L, K) neighbours (padding: self, weight 0)
         w = jnp.take(self.syn.w, idx, axis=0).astype(z.dtype) * d[:, None]
         return z.at[rep[:, None], nb].add(w)
+
+
+#: With max_events at its default, a run whose whole-field product costs at most this many
+#: multiply-adds per step (R·n²: e.g. n = 100 with up to 104 replicas) recomputes the field on every
+#: step with a flip instead of taking the event list: as fast there (n = 100: 2.2 vs 2.4 CPU-s for
+#: 64 replicas × 20 000 steps) and it compiles 1.5-2.5x faster (one branch instead of 2-9 levels;
+#: docs/benchmarks.md, "latency").
+_FULL_ONLY_MACS = 1 << 20
 
 
 def _levels(R: int, max_events: int) -> tuple:

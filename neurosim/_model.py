@@ -48,6 +48,15 @@ class AbstractModel(eqx.Module):
     def default_best_every(self) -> int:
         return 1
 
+    def with_run_length(self, steps: int) -> "AbstractModel":
+        """This model with its annealing laid out over a run of ``steps`` steps.
+
+        ``neurosim.run`` calls it at the start of every run, so a model's schedule follows the run it
+        is used in. A model whose schedule length the user fixed (SA/NEBM ``steps=``, NeuroSA
+        ``horizon=``/``delta=``, any explicit ``schedule`` object or ``temperature``) returns itself, as
+        does a model without an annealing schedule (this default)."""
+        return self
+
     def describe(self) -> dict:
         """JSON-friendly parameters (for results and checkpoints)."""
         out = {"model": type(self).__name__}

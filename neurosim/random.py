@@ -15,6 +15,8 @@ chunked. Statistical checks are in ``tests/test_random.py``.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -70,10 +72,37 @@ def counters(n: int, stream: int = 0) -> np.ndarray:
     return lowbias32_np(np.arange(n, dtype=np.uint32) + np.uint32(stream << _STREAM_SHIFT))
 
 
+SEED_LIMIT = 2**64
+
+
+def check_seed(seed) -> int:
+    """A seed is an integer in [0, 2^64); anything else (a bool, 1.5, a negative number) is refused."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer in [0, 2^64), got {seed!r}")
+    if not 0 <= int(seed) < SEED_LIMIT:
+        raise ValueError(f"seed must be an integer in [0, 2^64), got {seed}")
+    return int(seed)
+
+
 def replica_keys(seed: int, replica_ids) -> jax.Array:
-    """``uint32[R, 2]`` key words of each replica: threefry ``fold_in(PRNGKey(seed), id)``."""
-    base = jax.random.PRNGKey(int(seed) & 0xFFFFFFFF)
+    """``uint32[R, 2]`` key words of each replica: threefry ``fold_in(PRNGKey(seed), id)``.
+
+    Seeds ≥ 2^32 fold their high word into the key after a marker fold, so ``seed = 2^32 + k`` does
+    not alias ``seed = k`` (it did when seeds were taken modulo 2^32); seeds below 2^32 keep the keys
+    they always had."""
+    seed = check_seed(seed)
     ids = jnp.asarray(replica_ids, dtype=jnp.uint32)
+    return _replica_keys(np.uint32(seed & 0xFFFFFFFF), np.uint32(seed >> 32), ids, wide=bool(seed >> 32))
+
+
+@functools.partial(jax.jit, static_argnames="wide")
+def _replica_keys(lo, hi, ids, *, wide: bool):
+    # One compiled function: run eagerly, the threefry seed and folds dispatch (and, in a fresh
+    # process, compile) a handful of separate kernels before a run's first step. ``wide`` is static
+    # so that the usual seed < 2^32 compiles one threefry hash, not three.
+    base = jax.random.PRNGKey(lo)
+    if wide:
+        base = jax.random.fold_in(jax.random.fold_in(base, 0x5EED5EED), hi)
     return jax.vmap(lambda r: jax.random.fold_in(base, r))(ids).astype(jnp.uint32)
 
 

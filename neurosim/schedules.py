@@ -30,6 +30,18 @@ def _tf(t):
     return jnp.asarray(t).astype(jnp.float32)
 
 
+def _check_endpoints(T_start, T_end, steps) -> None:
+    """An anneal runs between two finite temperatures > 0 over a positive whole number of steps."""
+    import math
+    import numbers
+
+    for name, T in (("T_start", T_start), ("T_end", T_end)):
+        if isinstance(T, bool) or not isinstance(T, numbers.Real) or not math.isfinite(T) or T <= 0:
+            raise ValueError(f"{name} must be a finite number > 0, got {T!r}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"an anneal needs a positive integer number of steps, got {steps!r}")
+
+
 class AbstractSchedule(eqx.Module):
     """``T = schedule(t)`` for an int step index ``t``."""
 
@@ -65,6 +77,7 @@ class Linear(AbstractSchedule):
 
     @classmethod
     def anneal(cls, T_start, T_end, steps, **kw):
+        _check_endpoints(T_start, T_end, steps)
         return cls(T_start, (T_start - T_end) / max(1, steps - 1), T_end)
 
 
@@ -81,6 +94,7 @@ class Geometric(AbstractSchedule):
 
     @classmethod
     def anneal(cls, T_start, T_end, steps, **kw):
+        _check_endpoints(T_start, T_end, steps)
         return cls(T_start, (T_end / T_start) ** (1.0 / max(1, steps - 1)), T_end)
 
 
@@ -96,6 +110,7 @@ class InverseTime(AbstractSchedule):
 
     @classmethod
     def anneal(cls, T_start, T_end, steps, **kw):
+        _check_endpoints(T_start, T_end, steps)
         return cls(T_start, max(1, steps - 1) / (T_start / T_end - 1.0))
 
 
@@ -111,6 +126,7 @@ class Exponential(AbstractSchedule):
 
     @classmethod
     def anneal(cls, T_start, T_end, steps, **kw):
+        _check_endpoints(T_start, T_end, steps)
         import math
 
         return cls(T_start, max(1, steps - 1) / math.log(T_start / T_end))
