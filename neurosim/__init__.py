@@ -13,6 +13,10 @@ from . import _xla
 
 _xla.apply_defaults()  # before anything below touches a JAX backend (see _xla.py)
 
+from . import _jaxcache
+
+_jaxcache.enable()  # persistent compilation cache under ~/.cache/neurosim (see _jaxcache.py)
+
 from . import random, schedules
 from ._graphs import MIS, MaxCut, read_gset, write_gset
 from ._formats import load_problem
