@@ -7,7 +7,9 @@ import os
 import neurosim as ns
 from neurosim.bench._neurosa import best_known, gset_dir
 
-FIGURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "figures")
+# Figures go to ./neurosim-examples unless --out says otherwise (e.g. --out docs/figures to
+# re-record the docs): running an example never overwrites the docs' figures by default.
+FIGURES = os.path.join(os.getcwd(), "neurosim-examples")
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
@@ -15,7 +17,7 @@ def parser(doc: str) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--gset", default=None, help="Gset folder (default: $NEUROSIM_GSET or ../shared/data/gset)")
-    ap.add_argument("--out", default=FIGURES, help="where figures and their data are written")
+    ap.add_argument("--out", default=FIGURES, help="where figures and their data are written (docs/figures to re-record the docs)")
     return ap
 
 

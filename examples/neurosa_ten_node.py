@@ -22,7 +22,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=40_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "docs", "figures"))
+    ap.add_argument("--out", default=os.path.join(os.getcwd(), "neurosim-examples"),
+                    help="where figures are written (docs/figures to re-record the docs)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 
 from .schedules import SCHEDULES
 
@@ -49,7 +50,7 @@ def parse_params(items) -> dict:
     return out
 
 
-def build_model(name: str, problem, *, steps: int | None = None, hardware=None, **params):
+def build_model(name: str, problem, *, steps: int | None = None, hardware=None, params: dict | None = None, **kw):
     """``model = build_model("gibbs", problem, steps=…, mode="synchronous", schedule="geometric",
     T_start=3, T_end=0.05)``. A string ``schedule`` with ``T_start``/``T_end`` becomes an annealing
     schedule of that type spanning ``steps``; other parameters go to the model's constructor."""
@@ -63,7 +64,14 @@ def build_model(name: str, problem, *, steps: int | None = None, hardware=None, 
         if hardware.lower() not in profiles:
             raise ValueError(f"unknown hardware profile {hardware!r}; available: {', '.join(sorted(profiles)) or 'none'}")
         hardware = profiles[hardware.lower()]
+    params = {**(params or {}), **kw}  # `params=` lets a model parameter be called `steps` (SA, NEBM) or `hardware`
+    if "hardware" in params:
+        raise ValueError("give the hardware profile with --hardware (hardware=), not as a model parameter")
     sched = params.get("schedule")
+    takes_names = re.search(r"\bstr\b", str(getattr(inspect.signature(cls.__init__).parameters.get("schedule"), "annotation", "")))
+    if isinstance(sched, str) and "T_start" not in params and "T_end" not in params and not takes_names:
+        raise ValueError(f"model {key!r} takes a schedule by name only with its end points: schedule={sched} T_start=… T_end=… "
+                         f"(schedules: {', '.join(sorted(SCHEDULES))})")
     if isinstance(sched, str) and ("T_start" in params or "T_end" in params):
         if sched not in SCHEDULES:
             raise ValueError(f"unknown schedule {sched!r}; available: {', '.join(sorted(SCHEDULES))}")
@@ -71,7 +79,10 @@ def build_model(name: str, problem, *, steps: int | None = None, hardware=None, 
             raise ValueError("an annealing schedule needs both T_start and T_end")
         if steps is None:
             raise ValueError("an annealing schedule given by name needs the number of steps")
-        params["schedule"] = SCHEDULES[sched].anneal(float(params.pop("T_start")), float(params.pop("T_end")), steps)
+        ends = [params.pop("T_start"), params.pop("T_end")]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in ends):
+            raise ValueError(f"T_start and T_end must be numbers, got {ends[0]!r} and {ends[1]!r}")
+        params["schedule"] = SCHEDULES[sched].anneal(float(ends[0]), float(ends[1]), steps)
     sig = inspect.signature(cls.__init__)
     accepted = [p for p in sig.parameters if p not in ("self", "problem")]
     # A model whose annealing is laid out over a run length (SA and NEBM: `steps`, NeuroSA: `horizon`)
@@ -83,7 +94,10 @@ def build_model(name: str, problem, *, steps: int | None = None, hardware=None, 
     unknown = [k for k in params if k not in accepted]
     if unknown and not any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
         raise ValueError(f"model {key!r} has no parameter(s) {unknown}; it accepts: {', '.join(accepted)}")
-    return cls(problem, hardware=hardware, **params)
+    try:
+        return cls(problem, hardware=hardware, **params)
+    except TypeError as exc:  # a parameter of the wrong type ("abc" for a number): the user's input, one line
+        raise ValueError(f"model {key!r}: bad parameter value in {params!r} ({exc})") from exc
 
 
 # ----------------------------------------------------------------------------- problem files

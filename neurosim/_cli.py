@@ -11,110 +11,40 @@ import sys
 import numpy as np
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(float(text)) if "e" in text.lower() else int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+from ._cli_solve import positive_int as _positive_int
+from ._cli_solve import seed as _seed
+
+_HELP = argparse.ArgumentDefaultsHelpFormatter  # every option's help shows its default
 
 
 # ----------------------------------------------------------------------------- solve
 def _add_solve(sub):
-    p = sub.add_parser("solve", help="run a model on a problem file", description="Run a neuron model on a problem file.")
-    p.add_argument("problem_file", help="Gset-format text file or .npz (see docs/cli.md)")
-    p.add_argument("--problem", choices=["maxcut", "mis", "qubo", "ising"], default=None, help="problem kind (default: inferred; text files are Max-Cut)")
-    p.add_argument("--model", default="gibbs", help="model name (neurosim models)")
-    p.add_argument("--steps", type=_positive_int, default=10_000, help="time steps (iterations); accepts 1e8")
-    p.add_argument("--replicas", type=_positive_int, default=8)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="model parameter (repeatable)")
-    p.add_argument("--hardware", default=None, help="hardware profile (e.g. loihi2, spinnaker2)")
-    p.add_argument("--penalty", type=float, default=1.0, help="MIS edge penalty λ = Q_uv of the full symmetric QUBO matrix (Loihi 2 paper eq. 25; a conflict costs 2λ; > 0.5)")
-    p.add_argument("--best-every", type=_positive_int, default=None, help="best-state capture interval in steps")
-    p.add_argument("--record-every", type=_positive_int, default=None, help="record energy (and best energy) every this many steps")
-    p.add_argument("--checkpoint", default=None, help="checkpoint file: resume from it if it exists, keep it updated")
-    p.add_argument("--out", default=None, help="directory for result.json, best states and figures")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from ._cli_solve import add_arguments
+
+    p = sub.add_parser("solve", help="run a model on a problem file", description="Run a neuron model on a problem file (docs/cli.md).",
+                       formatter_class=_HELP)
+    add_arguments(p)
+    return p
 
 
-def _solve(args) -> int:
-    import neurosim as ns
-    from neurosim._build import build_model, load_problem, parse_params
+def _solve(args, argv) -> int:
+    from ._cli_solve import solve
 
-    problem = load_problem(args.problem_file, args.problem, penalty=args.penalty)
-    params = parse_params(args.param)
-    model = build_model(args.model, problem, steps=args.steps, hardware=args.hardware, **params)
-    save = ns.SaveAt(every=args.record_every, what=("energy", "best_energy")) if args.record_every else None
-    progress = not args.no_progress and (sys.stderr.isatty() or args.steps * args.replicas >= 10_000_000)
-    result = ns.run(
-        model, problem, steps=args.steps, replicas=args.replicas, seed=args.seed, save=save,
-        best_every=args.best_every, checkpoint=args.checkpoint, progress=progress,
-    )
-    out = result.to_json()
-    out["model"] = args.model
-    out["hardware"] = args.hardware
-    if args.out:
-        _write_outputs(args.out, result, out)
-    if args.json:
-        print(json.dumps(out))
-    else:
-        print(_summary(out))
-    return 0
-
-
-def _summary(out: dict) -> str:
-    p = out["problem"]
-    lines = [
-        f"problem  {p['name']}: n={p['n']}, m={p['m']}",
-        f"model    {out['model']}  hardware={out['hardware']}  steps={out['steps']:,}  replicas={out['replicas']}  seed={out['seed']}",
-        f"device   {out['device']}   compile {out['time_s']['compile']:.2f} s, run {out['time_s']['run']:.2f} s",
-        f"best energy {out['best_energy']:.6g}",
-    ]
-    if "best_cut" in out:
-        cuts = np.asarray(out["replica_best_cut"])
-        lines.append(f"best cut    {out['best_cut']:.6g}   (replicas: mean {cuts.mean():.6g}, min {cuts.min():.6g})")
-    if "best_set_size" in out:
-        lines.append(f"best independent set size {out['best_set_size']}  (feasible replicas: {sum(out['replica_feasible'])}/{len(out['replica_feasible'])})")
-    return "\n".join(lines)
-
-
-def _write_outputs(directory: str, result, out: dict) -> None:
-    os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, "result.json"), "w") as fh:
-        json.dump(out, fh, indent=1)
-    np.savez_compressed(os.path.join(directory, "states.npz"), best_state=result.best_state,
-                        best_energy=result.best_energy, final_state=result.final_state, replica_ids=result.replica_ids)
-    if "energy" in result.records:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.plot(result.record_steps, result.records["energy"], lw=0.6, alpha=0.5)
-        ax.plot(result.record_steps, result.records["best_energy"].min(axis=1), "k", lw=1.5, label="best over replicas")
-        ax.set_xlabel("step")
-        ax.set_ylabel("energy")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(os.path.join(directory, "energy.png"), dpi=120)
-        plt.close(fig)
+    return solve(args, argv)
 
 
 # ----------------------------------------------------------------------------- demo
 def _add_demo(sub):
-    p = sub.add_parser("demo", help="run a model on a built-in problem and compare with the exact answer")
+    p = sub.add_parser("demo", help="run a model on a built-in problem and compare with the exact answer", formatter_class=_HELP)
     p.add_argument("--model", default=None, help="model (default: neurosa if available, else gibbs)")
     p.add_argument("--n", type=_positive_int, default=20, help="vertices of the generated Max-Cut graph (≤ 24: exact reference)")
     p.add_argument("--steps", type=_positive_int, default=20_000)
     p.add_argument("--replicas", type=_positive_int, default=64)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--out", default="neurosim-demo", help="directory for the figures")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (the demo prints none; accepted like solve's)")
+    return p
 
 
 def _demo(args) -> int:
@@ -132,8 +62,16 @@ def _bench(argv) -> int:
 
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["suite"] + list(argv)  # `neurosim bench [options]` is the whole suite
-    parser = argparse.ArgumentParser(prog="neurosim bench", description="Benchmarks; each rewrites its section of docs/benchmarks.md. "
-                                     "Without NAME: the suite (every model × graphs × replicas, time to target, baselines, scaling).")
+    write_docs = "--write-docs" in argv
+    argv = [a for a in argv if a != "--write-docs"]
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["suite"] + list(argv)
+    parser = argparse.ArgumentParser(
+        prog="neurosim bench", formatter_class=_HELP,
+        description="Benchmarks. Each writes its section (markdown, JSON, figures) to ./neurosim-bench; with --write-docs "
+                    "(before or after NAME) it rewrites its section of docs/benchmarks.md and docs/figures instead. "
+                    "Without NAME: the suite (every model × graphs × replicas, time to target, baselines, scaling).")
+    parser.add_argument("--write-docs", action="store_true", help="rewrite the repository's docs/benchmarks.md section and figures")
     sub = parser.add_subparsers(dest="name", metavar="NAME")
     sub.required = True
     mods = {}
@@ -144,15 +82,38 @@ def _bench(argv) -> int:
             sub.add_parser(name, help=f"(unavailable: {exc})")
             continue
         mods[name] = mod
-        bp = sub.add_parser(name, help=(mod.__doc__ or "").strip().splitlines()[0] if mod.__doc__ else None)
+        bp = sub.add_parser(name, help=_first_sentence(mod.__doc__), description=_plain(mod.__doc__), formatter_class=_HELP)
         mod.add_arguments(bp)
     args = parser.parse_args(argv)
     if args.name not in mods:
         parser.error(f"benchmark {args.name!r} is unavailable in this installation")
+    from neurosim.bench import _report
+
+    _report.set_write_docs(write_docs or _report.WRITE_DOCS)
     result = mods[args.name].main(args)
     if getattr(args, "json", False) and result is not None:
         print(json.dumps(result, default=_json_default))
     return 0
+
+
+def _plain(doc: str | None) -> str | None:
+    """Docstring text for a terminal: reST double backticks become single quotes."""
+    return None if not doc else doc.strip().replace("``", "'")
+
+
+def _first_sentence(doc: str | None) -> str | None:
+    """The docstring's first sentence, whole (joined across lines, without a leading
+    "'neurosim bench NAME':" label), for a one-line help entry."""
+    import re
+
+    text = _plain(doc)
+    if not text:
+        return None
+    para = " ".join(text.split("\n\n")[0].split())
+    para = re.sub(r"^'neurosim bench [\w-]+'\s*[:—-]?\s*", "", para)
+    m = re.search(r"(?<=[\w)\]'])\.(?=\s+[A-Z(]|$)", para)
+    sentence = para[: m.end()] if m else para
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _json_default(o):
@@ -169,8 +130,11 @@ def _qscore(argv) -> int:
     except ImportError as exc:
         print(f"neurosim qscore is unavailable: {exc}", file=sys.stderr)
         return 2
-    parser = argparse.ArgumentParser(prog="neurosim qscore", description="Q-score: Max-Cut on G(N, 1/2) for growing N.")
+    parser = argparse.ArgumentParser(prog="neurosim qscore", description="Q-score: Max-Cut on G(N, 1/2) for growing N.",
+                                     formatter_class=_HELP)
     mod.add_arguments(parser)
+    if "--no-progress" not in parser._option_string_actions:
+        parser.add_argument("--no-progress", action="store_true", help="no progress output (accepted like solve's)")
     args = parser.parse_args(argv)
     mod.main(args)
     return 0
@@ -199,29 +163,44 @@ def main(argv=None) -> int:
         return _run_guarded(lambda: _qscore(argv[1:]))
     parser = argparse.ArgumentParser(prog="neurosim", description="JAX simulator for neuromorphic Ising machines.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_solve(sub)
-    _add_demo(sub)
+    commands = {"solve": _add_solve(sub), "demo": _add_demo(sub)}
     sub.add_parser("bench", help="run a benchmark (neurosim bench --help)")
     sub.add_parser("qscore", help="Q-score of Max-Cut on G(N, 1/2) (neurosim qscore --help)")
     sub.add_parser("models", help="list models and hardware profiles")
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # e.g. `solve --stpes`: the subcommand's usage, not the top level's
+        commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 2
     if args.command == "solve":
-        return _run_guarded(lambda: _solve(args))
+        return _run_guarded(lambda: _solve(args, argv))
     if args.command == "demo":
         return _run_guarded(lambda: _demo(args))
     return _models()
 
 
 def _run_guarded(fn) -> int:
-    """User errors (bad files, parameters) print one line, not a traceback."""
+    """User errors (bad files, parameters, paths) print one line and exit 2, not a traceback;
+    NEUROSIM_DEBUG=1 shows the traceback. Ctrl-C outside a run's chunk loop exits 130."""
+    debug = os.environ.get("NEUROSIM_DEBUG", "") not in ("", "0")
     try:
         return fn()
-    except (ValueError, MemoryError, FileNotFoundError) as exc:
-        print(f"neurosim: error: {exc}", file=sys.stderr)
+    except (ValueError, MemoryError, OSError) as exc:
+        if debug:
+            raise
+        print(f"neurosim: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("neurosim: interrupted before the run started; nothing to resume", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) if not isinstance(exc, OSError) or not exc.filename else f"{exc.filename}: {exc.strerror or exc}"
+    return " ".join(text.split()) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -68,28 +68,33 @@ def demo(*, model: str | None = None, n: int = 20, steps: int = 20_000, replicas
 
 
 def _figures(res, problem, opt_cut, spike_names, out) -> list[str]:
-    """The standard figures, drawn with :mod:`neurosim.plot`: cut convergence against the exact
-    optimum, spike raster of replica 0 (ON/OFF in two colours where the model has them), the PCA
-    trajectory of its windowed spike counts, and the distribution of the replicas' best cuts."""
+    os.makedirs(out, exist_ok=True)
+    paths = []
+    for name, fig in demo_figures(res, opt_cut, spike_names).items():
+        paths.append(os.path.join(out, name))
+        fig.savefig(paths[-1], dpi=120)
+    return paths
+
+
+def demo_figures(res, opt_cut, spike_names) -> dict:
+    """The standard figures, drawn with :mod:`neurosim.plot`: convergence of the replicas' best cuts
+    on a log step axis (median, range, best) against the exact optimum; the spike raster of replica 0
+    (ON above / OFF below each neuron's row, integer neuron ticks); the PCA trajectory of its windowed
+    spike counts; a histogram of the replicas' best cut / optimum (≤ 1)."""
     from neurosim import analysis, plot
 
-    os.makedirs(out, exist_ok=True)
     steps = res.record_steps
-    figs = {"convergence.png": plot.convergence(steps, -res.records["best_energy"].min(axis=1), best_known=opt_cut,
-                                                running_best=False, title="best cut over all replicas")}
+    figs = {"convergence.png": plot.convergence_spread(steps, -res.records["best_energy"], best_known=opt_cut,
+                                                       title="best cut of each replica so far")}
     if spike_names:
         pair = "on_spikes" in spike_names and "off_spikes" in spike_names
         first = res.records["on_spikes" if pair else spike_names[0]][:, 0, :]
         second = res.records["off_spikes"][:, 0, :] if pair else None
-        figs["raster.png"] = plot.raster(first, second, times=steps, title=f"spikes of replica 0 (windows of {steps[1] - steps[0] if len(steps) > 1 else 1} steps)")
+        figs["raster.png"] = plot.raster_windows(first, second, times=steps, title=f"spikes of replica 0 (windows of {steps[1] - steps[0] if len(steps) > 1 else 1} steps)")
         counts = first.astype(np.float64) + (0 if second is None else second)
         if counts.shape[0] > 3 and np.ptp(counts, axis=0).any():
             scores, _, explained = analysis.pca(counts, min(3, *counts.shape))
             if scores.shape[1] == 3:
                 figs["pca.png"] = plot.pca_trajectory_3d(scores, steps, explained=explained, title="PCA of windowed spike counts (replica 0)")
-    figs["distribution.png"] = plot.solution_kde({res.model: res.report["cut"] / opt_cut}, xlabel="best cut / exact optimum")
-    paths = []
-    for name, fig in figs.items():
-        paths.append(os.path.join(out, name))
-        fig.savefig(paths[-1], dpi=120)
-    return paths
+    figs["distribution.png"] = plot.solution_histogram({res.model: res.report["cut"] / opt_cut}, xlabel="best cut / exact optimum")
+    return figs

@@ -211,3 +211,70 @@ def distance_trace(steps, distances, *, labels=None, title: str | None = None, y
     if title:
         ax.set_title(title)
     return fig
+
+
+def convergence_spread(steps, values, *, best_known: float | None = None, ylabel: str = "best cut", title: str | None = None):
+    """Running best of each replica over time on a log step axis: the median replica, the band
+    between the worst and the best replica, and the best over all replicas. ``values``: ``(K, R)``."""
+    steps = np.asarray(steps, dtype=np.float64) + 1.0  # step index 0 on a log axis: plot step + 1
+    v = np.asarray(values, dtype=np.float64)
+    v = v[:, None] if v.ndim == 1 else v
+    if v.shape[0] != steps.shape[0]:
+        raise ValueError(f"values have {v.shape[0]} records but steps has {steps.shape[0]}")
+    fig, ax = _fig()
+    ax.fill_between(steps, v.min(axis=1), v.max(axis=1), color="tab:blue", alpha=0.25, lw=0, label=f"replica range ({v.shape[1]} replicas)")
+    ax.plot(steps, np.median(v, axis=1), color="tab:blue", lw=1.2, label="median replica")
+    ax.plot(steps, v.max(axis=1), color="k", lw=1.4, label="best replica")
+    if best_known is not None:
+        ax.axhline(best_known, color="k", ls="--", lw=1.0, label=f"optimum {best_known:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("iteration + 1")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small", loc="lower right")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def raster_windows(on, off=None, *, times=None, title: str | None = None):
+    """Raster of windowed spike counts of one replica (``(T, n)``; nonzero = spiked in the window):
+    ON spikes as red ticks in the upper half of each neuron's row, OFF as blue ticks in the lower half,
+    so the two never hide each other; neuron ticks are integers."""
+    from matplotlib.ticker import MaxNLocator
+
+    on = np.asarray(on)
+    t = np.arange(on.shape[0]) if times is None else np.asarray(times)
+    fig, ax = _fig((7.0, 3.6))
+    for arr, color, label, dy in ((on, ON_COLOR, "ON" if off is not None else "spike", 0.18 if off is not None else 0.0),
+                                  (off, OFF_COLOR, "OFF", -0.18)):
+        if arr is None:
+            continue
+        ti, ni = np.nonzero(np.asarray(arr))
+        ax.scatter(t[ti], ni + dy, s=9, marker="|", color=color, label=label, linewidths=1.0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(-0.6, on.shape[1] - 0.4)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("neuron (pair) index")
+    ax.legend(loc="upper right", fontsize="small", markerscale=2)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def solution_histogram(groups: dict, *, xlabel: str = "cut / optimum", title: str | None = None, upper: float = 1.0):
+    """Histogram of the replicas' solution qualities per group, bins ending at ``upper`` (a ratio to
+    the optimum cannot exceed 1, so nothing is drawn past it, unlike a kernel density)."""
+    fig, ax = _fig()
+    values = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in groups.values()])
+    lo = float(values.min()) if values.size else upper - 0.1
+    lo = min(lo, upper - 1e-3)
+    bins = np.linspace(lo - 1e-9, upper, 21)
+    for name, v in groups.items():
+        ax.hist(np.minimum(np.asarray(v, dtype=np.float64), upper), bins=bins, alpha=0.6, label=f"{name} ({len(np.ravel(v))} replicas)")
+    ax.set_xlim(bins[0], upper)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("replicas")
+    ax.legend(fontsize="small", loc="upper left")
+    if title:
+        ax.set_title(title)
+    return fig

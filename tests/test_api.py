@@ -141,3 +141,22 @@ def test_examples_never_default_to_the_docs_figures():
         defaults += [(name, d) for d in re.findall(r"^FIGURES = (.*)$", src, re.M)]
     assert defaults
     assert not [(n, d) for n, d in defaults if "docs" in d], defaults
+
+
+@pytest.mark.slow
+def test_readme_example_runs_from_the_repo_root(tmp_path):
+    """The README's Python example, pasted at the repo root (where ../shared resolves), with its step
+    counts divided by 100 so that it runs in the suite; SA's anneal follows the run's steps."""
+    import re
+
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    code = re.search(r"## Example\s+```python\n(.*?)```", readme, re.S).group(1)
+    if not os.path.exists(os.path.join(ROOT, "..", "shared", "data", "gset", "G1.txt")):
+        pytest.skip("Gset G1 not available")
+    code = code.replace("200_000", "2_000").replace("20_000", "2_000").replace("every=1000", "every=10")
+    code = code.replace('checkpoint="g1.npz"', f'checkpoint={str(tmp_path / "g1.npz")!r}')
+    code += "\nassert chip.steps == 2000\nprint('OK', result.records['energy'].shape)\n"
+    env = dict(os.environ, PYTHONPATH=sysconfig.get_paths()["purelib"])
+    out = subprocess.run([sys.executable, "-S", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "OK (200, 64)" in out.stdout

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import sys
 import platform
 import re
 import subprocess
@@ -86,11 +87,29 @@ def env_line(env: dict) -> str:
     return f"*Device: {env['device']}{isa} · date: {env['date']} · commit: `{env['commit']}` · jax {env['jax']}*"
 
 
+# The repository's docs are rewritten only when asked (``neurosim bench --write-docs`` or
+# NEUROSIM_WRITE_DOCS=1); otherwise sections, JSON and figures go to ./neurosim-bench.
+WRITE_DOCS = os.environ.get("NEUROSIM_WRITE_DOCS") == "1"
+
+
+def set_write_docs(enabled: bool) -> None:
+    global WRITE_DOCS
+    WRITE_DOCS = bool(enabled)
+
+
+def output_dir(docs_dir: str | None = None) -> str:
+    """Where a benchmark writes: an explicit folder as given, else the repo's docs when writing them
+    was asked for, else ./neurosim-bench (so a plain run never changes the docs)."""
+    if docs_dir and os.path.abspath(docs_dir) != os.path.abspath(default_docs_dir()):
+        return docs_dir
+    return default_docs_dir() if WRITE_DOCS else os.path.join(os.getcwd(), "neurosim-bench")
+
+
 def record_section(name: str, markdown: str, data, *, docs_dir: str | None = None, env: dict | None = None, variant: str | None = None) -> str:
     """Replace the section ``name`` (optionally ``name/variant``, e.g. ``throughput/gpu``) of
-    docs/benchmarks.md with ``markdown`` (prefixed by the environment line) and write the JSON data.
-    Returns the path of the markdown file."""
-    docs_dir = docs_dir or default_docs_dir()
+    ``benchmarks.md`` in :func:`output_dir` with ``markdown`` (prefixed by the environment line) and
+    write the JSON data. Returns the path of the markdown file."""
+    docs_dir = output_dir(docs_dir)
     env = env or environment()
     if variant is None and env.get("platform", "cpu") != "cpu":
         variant = env["platform"]  # GPU/TPU figures sit next to the CPU ones instead of replacing them
@@ -109,6 +128,8 @@ def record_section(name: str, markdown: str, data, *, docs_dir: str | None = Non
         text = text.rstrip() + "\n\n" + body + "\n"
     with open(path, "w") as fh:
         fh.write(text)
+    if not WRITE_DOCS and os.path.abspath(docs_dir) == os.path.abspath(os.path.join(os.getcwd(), "neurosim-bench")):
+        print(f"neurosim bench: section {key!r} written to {path} (docs/benchmarks.md unchanged; --write-docs rewrites it)", file=sys.stderr)
     return path
 
 
@@ -118,7 +139,7 @@ def save_figure(fig, name: str, *, dpi: int = 110, docs_dir: str | None = None) 
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
-    path = os.path.join(docs_dir or default_docs_dir(), "figures", name)
+    path = os.path.join(output_dir(docs_dir), "figures", name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
