@@ -242,6 +242,8 @@ def main(args):
         dens = sorted({i["density"] for i in data["instances"]})
     else:
         data, env, sizes, dens = _run_all(args, quick)
+    if env.get("note"):
+        data["note"] = env["note"]
     md = markdown(data, quick)
     if not quick or args.record:
         for f in figures(data, sizes, dens):
@@ -276,12 +278,13 @@ def _recorded():
     import json
     import os
 
-    from ._report import default_docs_dir
+    from ._report import default_docs_dir, output_dir
 
-    path = os.path.join(default_docs_dir(), "benchmarks", "chip.json")
-    try:
-        with open(path) as fh:
-            d = json.load(fh)
-    except OSError as e:
-        raise ValueError(f"--from-json/--neurosa-only: cannot read {path} ({e}); run `neurosim bench chip` first") from e
-    return d["env"], d["data"]
+    # the latest run's output first (./neurosim-bench unless --write-docs), else the recorded docs
+    paths = [os.path.join(d, "benchmarks", "chip.json") for d in dict.fromkeys((output_dir(), default_docs_dir()))]
+    for path in paths:
+        if os.path.exists(path):
+            with open(path) as fh:
+                d = json.load(fh)
+            return d["env"], d["data"]
+    raise ValueError(f"--from-json/--neurosa-only: none of {paths} exists; run `neurosim bench chip` first")

@@ -117,6 +117,8 @@ def markdown(data, quick) -> str:
         f"{cal['constants']['static_w_per_chip']['fitted']:.3g} W). With a single published power figure there is no held-out power figure: the held-out "
         "column is the a-priori prediction, i.e. how far the uncalibrated model was off.\n\n" + markdown_table(prediction_rows(data)),
     ]
+    if data.get("note"):
+        parts.insert(1, f"*{data['note']}.*")
     if data["neurosa"]:
         parts.append("### NeuroSA on SpiNNaker2: energy to solution vs the CPU run (the NeuroSA paper's Fig. 3h)\n\n" + neurosa_table(data))
     return "\n\n".join(parts)
