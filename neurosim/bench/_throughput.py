@@ -26,6 +26,7 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true", help="tiny run (smoke test), nothing recorded")
     parser.add_argument("--no-record", action="store_true", help="print only, do not rewrite docs/benchmarks.md")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--variant", default=None, help="record as section throughput/VARIANT (e.g. avx2), beside the default one")
 
 
 def dense_gnp(n: int, seed: int = 0):
@@ -93,6 +94,9 @@ def _dwave(problem, quick):
 def main(args):
     from neurosim.bench._report import markdown_table, record_section
 
+    import os
+
+    load0 = os.getloadavg() if hasattr(os, "getloadavg") else None
     reps = [int(r) for r in args.replicas.split(",")]
     modes = args.modes.split(",")
     if args.quick:
@@ -138,5 +142,8 @@ def main(args):
               "and after the graph's rows; the faster kept); `x_dwave`: our rate / that rate. The header's instruction "
               "set matters: without AVX-512's vector popcount the bit-plane path compresses words by carry-save adders "
               "first (docs/performance.md, \"Speed without AVX-512\").\n\n" + table)
-        record_section("throughput", md, rows)
+        if load0 is not None:  # a shared machine slows XLA's multi-threaded rows more than single-thread dwave
+            md += (f"\n\nLoad average (1 min) at the start / end of the run: {load0[0]:.1f} / {os.getloadavg()[0]:.1f} "
+                   f"on {os.cpu_count()} cores.")
+        record_section("throughput", md, rows, variant=getattr(args, "variant", None))
     return {"rows": rows}
