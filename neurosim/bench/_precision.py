@@ -1,4 +1,7 @@
-"""``neurosim bench precision``: solution quality of the SA neuron against the Loihi 2 profile's bit
+"""``neurosim bench precision``: ``--part sa`` (below) and ``--part neurosa`` (NeuroSA's integer path:
+weight, state, random-number bits and threshold resolution; ``_precision_neurosa.py``); ``all`` runs both.
+
+SA part: solution quality of the SA neuron against the Loihi 2 profile's bit
 widths — weights (16, 8, 6, 4, 3 bits), neuron state (24 … 10 bits) and random numbers (24 … 6
 bits) — on Max-Cut and MIS, with uniform and non-uniform coefficients. The figure a chip designer
 wants: where does quality break down?
@@ -118,9 +121,40 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true", help="G1 and MIS-w, weight bits only, short runs (not recorded unless --record)")
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--part", choices=["sa", "neurosa", "all"], default="all",
+                        help="sa: the SA neuron sweep; neurosa: NeuroSA's integer path (bench/_precision_neurosa.py); all: both")
+    parser.add_argument("--neurosa-steps", type=float, default=1e6, help="NeuroSA part: iterations per run (default 1e6)")
 
 
 def main(args):
+    out = {}
+    if args.part in ("neurosa", "all"):
+        out["neurosa"] = main_neurosa(args)
+    if args.part in ("sa", "all"):
+        out["sa"] = main_sa(args)
+    return out
+
+
+def main_neurosa(args):
+    """The NeuroSA part: recorded as its own section ``precision_neurosa``."""
+    from . import _precision_neurosa as pn
+    from ._data import gset_dir
+    from ._maxcut import compile_cache
+    from ._report import environment, record_section
+
+    env = environment()
+    steps = 100_000 if args.quick else int(args.neurosa_steps)
+    with compile_cache():
+        data = pn.run(gset_dir(args.gset), steps=steps, replicas=args.replicas, quick=args.quick)
+    md = pn.markdown(data)
+    if not args.quick or args.record:
+        md += f"\n\n![NeuroSA precision]({pn.figure(data['points'])})"
+        record_section("precision_neurosa", md, data, env=env)
+    print(md)
+    return data
+
+
+def main_sa(args):
     from neurosim.hardware import LOIHI2
 
     from ._data import gset_dir
