@@ -135,5 +135,5 @@ def figure(points, name="precision_neurosa.png", docs_dir=None) -> str:
         ax.set_title(titles[sw], fontsize=8)
         ax.axhline(0.99, color="r", lw=0.6, ls="--")
     axes[0].set_ylabel("cut / reference (dotted: float32)")
-    axes[0].legend(fontsize=6)
+    axes[1].legend(fontsize=6)  # the state sweep has every problem (G1 skips the weight sweep)
     return save_figure(fig, name, docs_dir=docs_dir)
