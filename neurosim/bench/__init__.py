@@ -14,6 +14,7 @@ BENCHES: dict[str, str] = {
     "maxcut": "neurosim.bench._maxcut",
     "mis": "neurosim.bench._mis",
     "precision": "neurosim.bench._precision",
+    "latency": "neurosim.bench._latency",
     "neurobench": "neurosim.bench._neurobench",
     "bqp": "neurosim.bench._bqp",
     "neurosa-threshold": "neurosim.bench._neurosa_threshold",
