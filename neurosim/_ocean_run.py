@@ -58,25 +58,20 @@ def _hardware(hardware):
 
 
 def _build(cls, problem, steps: int, hardware, params: dict):
-    """The model on ``problem``, its annealing laid out over ``steps`` unless the caller fixed it."""
+    """The model on ``problem``. Annealing models lay their default schedule out over the run
+    themselves (``AbstractModel.with_run_length``; Gibbs anneals by default); a schedule given by name
+    to Gibbs (``schedule="linear"``, optional ``T_start``/``T_end``) spans the run here."""
     from neurosim.models import Gibbs
     from neurosim.models._sa import default_temperatures
-    from neurosim.schedules import SCHEDULES, Geometric
+    from neurosim.schedules import SCHEDULES
 
     params = dict(params)
     accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "problem")]
-    for name in ("steps", "horizon"):  # SA/NEBM anneal over `steps`, NeuroSA over `horizon`
-        if name in accepted and name not in params:
-            params[name] = int(steps)
     sched = params.get("schedule")
     if cls is Gibbs and isinstance(sched, str) and sched in SCHEDULES:
         hot, cold = default_temperatures(problem)
         T0, T1 = params.pop("T_start", hot), params.pop("T_end", cold)
         params["schedule"] = SCHEDULES[sched].anneal(float(T0), float(min(T0, T1)), int(steps))
-    elif cls is Gibbs and sched is None and "temperature" not in params:
-        # Gibbs at a constant T = 1 samples, it does not optimise: anneal over the run instead.
-        hot, cold = default_temperatures(problem)
-        params["schedule"] = Geometric.anneal(hot, cold, int(steps))
     unknown = [k for k in params if k not in accepted]
     if unknown:
         raise ValueError(f"model {cls.__name__} has no parameter(s) {unknown}; it accepts: {', '.join(accepted)}")
