@@ -104,3 +104,10 @@ def test_shared_bqp_sample_is_listed_with_its_optima():
     got = {name: (opt, path) for name, path, opt in _bqp.instances(d)}
     assert got["bqp50-1"][0] == -2098 and got["bqp500-2"][0] == -128223
     assert [n for n in got] == sorted(got, key=lambda k: (int(k[3:].split("-")[0]), k))
+
+
+def test_bqp_gaps_are_to_the_lower_of_listed_optimum_and_best_run():
+    inst = {"bks": -100.0, "best_run": -101.0, "points": [{"cost": -101.0}, {"cost": -99.0}]}
+    _bqp._regap(inst)
+    assert inst["reference"] == -101.0
+    np.testing.assert_allclose([p["gap"] for p in inst["points"]], [0.0, 2 / 101])

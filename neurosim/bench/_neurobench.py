@@ -163,9 +163,10 @@ def mis_cost(problem):
     return lambda x: -problem.repair(x).sum(axis=-1).astype(np.float64)
 
 
-def solve_instance(problem, target, how, *, taus, scenario, replicas, models, profiles, peers, log, Q=None, cost_of=None):
+def solve_instance(problem, target, how, *, taus, scenario, replicas, models, profiles, peers, log, Q=None, cost_of=None, signed=False):
     """All solvers on one instance (default: MIS, scored after repair): points with gaps to the
-    target, tts, compile times, unsupported profiles and failures."""
+    target (NeuroBench's |c − c_BKS|/|c_BKS|, or with ``signed`` (c − c_opt)/|c_opt|, negative when a
+    run beats the listed optimum), tts, compile times, unsupported profiles and failures."""
     Q = problem.to_qubo().matrix() if Q is None else Q
     cost_of = mis_cost(problem) if cost_of is None else cost_of
 
@@ -186,7 +187,7 @@ def solve_instance(problem, target, how, *, taus, scenario, replicas, models, pr
         target, how = min(p["cost"] for p in points), how
     best_run = min(p["cost"] for p in points)
     for p in points:
-        p["gap"] = abs(p["cost"] - target) / abs(target)
+        p["gap"] = (p["cost"] - target) / abs(target) if signed else abs(p["cost"] - target) / abs(target)
     by = {}
     for p in points:
         by.setdefault(p["solver"], []).append(p)
