@@ -14,8 +14,10 @@ flags: ``$XDG_CACHE_HOME/neurosim/jax-<version>-<cpu digest>`` (``~/.cache`` by 
 
 Nothing changes when the user configured a cache already (``jax_compilation_cache_dir`` /
 ``JAX_COMPILATION_CACHE_DIR``), or when ``NEUROSIM_COMPILATION_CACHE=0``;
-``NEUROSIM_COMPILATION_CACHE=/some/dir`` chooses the folder. The folder is capped at 1 GiB (least
-recently used entries are deleted first).
+``NEUROSIM_COMPILATION_CACHE=/some/dir`` chooses the folder. The folder is not capped (a 100-node run of
+each model adds ~1 MB; delete it at will): JAX's size cap (``jax_compilation_cache_max_size``) needs the
+``filelock`` package and its eviction races with other processes writing the same folder (measured here:
+"Error writing persistent compilation cache entry ... -atime: FileNotFoundError" warnings with parallel runs).
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ import os
 import platform
 
 ENV = "NEUROSIM_COMPILATION_CACHE"
-#: Size cap of the cache folder (a 100-node run of every model adds ~1 MB).
-MAX_BYTES = 1 << 30
 
 
 def _cpu_digest() -> str:
@@ -68,6 +68,4 @@ def enable() -> str | None:
     # Cache every compilation: the small ones (a conversion, the step-0 carry) cost 20-100 ms each to
     # compile and ~1 ms to load.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    # Least recently used entries go once the folder passes this size (JAX's default: no limit).
-    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
     return path
