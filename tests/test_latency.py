@@ -5,10 +5,13 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 from neurosim import _jaxcache
 from neurosim.bench import BENCHES, _latency
 
 
+@pytest.mark.slow  # two fresh interpreters with cold and warm caches: ~12 s
 def test_latency_bench_runs_cold_and_warm_on_a_tiny_problem():
     assert BENCHES["latency"] == "neurosim.bench._latency"
     data = _latency.measure(["sa"], n=12, steps=20, repeats=1)

@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -41,9 +42,11 @@ def test_integer_heat_bath_fires_with_the_logistic_probability():
     """Every 24-bit random integer enumerated: P(fire | drive, T) within 0.002 of σ(drive/T)."""
     chip = chip_layer(LOIHI2, ns.SymmetricMatrix.from_dense(np.array([[0, 1.0], [1.0, 0]])), scale=1.0)
     b = jnp.asarray(np.arange(1 << 24, dtype=np.uint32) << 8)  # the hash words whose top 24 bits are r
+    # one fused kernel per (drive, T) instead of op-by-op passes over 2^24 words (28 s → ~2 s)
+    fire_rate = jax.jit(lambda d, T: jnp.mean(chip.heat_bath(d, T, b).astype(jnp.float32)))
     for T in (1.0, 7.5):
         for drive in (-20, -3, 0, 2, 11):
-            p = float(jnp.mean(chip.heat_bath(jnp.int32(drive), jnp.float32(T), b)))
+            p = float(fire_rate(jnp.int32(drive), jnp.float32(T)))
             assert abs(p - 1 / (1 + math.exp(-drive / T))) < 0.002, (T, drive, p)
 
 
