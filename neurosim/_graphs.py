@@ -143,9 +143,10 @@ class MIS:
 
     def __post_init__(self):
         problem_size(self.adjacency.n, "the graph's number of vertices n")
-        if not self.penalty > 0.5:
+        # finite too: λ = inf would make every conflict energy inf and every energy comparison NaN
+        if not (self.penalty > 0.5 and np.isfinite(self.penalty)):
             raise ValueError(
-                f"MIS penalty λ (Q_uv of the full symmetric matrix, a conflict costs 2λ) must be > 0.5 so that "
+                f"MIS penalty λ (Q_uv of the full symmetric matrix, a conflict costs 2λ) must be a finite number > 0.5 so that "
                 f"minimisers are independent sets, got {self.penalty!r}"
             )
 

@@ -133,6 +133,9 @@ def test_generate_validates():
         mis.generate(10, 1.5)
     with pytest.raises(ValueError):
         ns.MIS.from_graph(np.array([[0, 1]]), penalty=0.5)
+    for bad in (float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="finite number > 0.5"):
+            ns.MIS.from_graph(np.array([[0, 1]]), penalty=bad)
 
 
 def test_brute_force_reference_itself():
