@@ -86,6 +86,9 @@ class Gibbs(AbstractModel):
     _n: int = eqx.field(static=True)
     # (T_hot, T_cold) when neither schedule= nor temperature= was given: a geometric anneal that follows the run
     run_anneal: tuple | None = eqx.field(static=True, default=None)
+    # (scale, fmax) when the fields lie on the lattice 1/scale: the shared-site scan can then run in
+    # the compiled kernel of neurosim/_fastscan.py (bit-identical); None otherwise
+    scan_lattice: tuple | None = eqx.field(static=True, default=None)
 
     native = "ising"
     observables = ("spikes", "temperature")
@@ -147,6 +150,10 @@ class Gibbs(AbstractModel):
         self.rule = rule
         self.sites = sites if mode == "sequential" else "independent"
         self.table = RowTable(ising.J) if self.sites == "shared" else None
+        if self.table is not None and hardware is None:
+            from neurosim._fastscan import lattice
+
+            self.scan_lattice = lattice(np.asarray(self.table.w), np.asarray(self.table.deg), np.asarray(self.h))
         self.site_key = nsr.replica_keys(int(site_seed), np.array([0xFFFFFFFF], dtype=np.uint32))[0]
         # Event-driven synchronous step: up to max_events flips per replica go through the sparse
         # column update; more than that falls back to a full matrix-vector product.
@@ -199,11 +206,36 @@ class Gibbs(AbstractModel):
     def read(self, state):
         return state.s.T if self.sites == "shared" else state.s
 
+    def _site(self, t):
+        """The spin tested at step(s) ``t`` (shared sites): a function of (site_seed, t) only."""
+        return nsr.randint(nsr.bits(nsr.step_words(self.site_key, t), np.uint32(0)), self._n)
+
     def _prefetch(self, s, t):
         """The spin tested at step ``t``, its value and its field in every replica (s: (n, R))."""
-        i = nsr.randint(nsr.bits(nsr.step_words(self.site_key, t), np.uint32(0)), self._n)
+        i = self._site(t)
         row = jax.lax.dynamic_index_in_dim(s, i, 0, keepdims=False)
         return i, row, self.table.row_sum(s, i, init=self.h[i])
+
+    def _with_prefetch(self, s, energy, t_next):
+        return ScanState(s, energy, *self._prefetch(s, t_next))
+
+    def fused_steps(self, state, t_start, nsteps: int, keys):
+        """``nsteps`` shared-site scan steps in one compiled kernel where it applies (CPU, float, fields
+        on a lattice: ``neurosim/_fastscan.py``; bit-identical to :meth:`step`), else None."""
+        from neurosim import _fastscan
+
+        if self.sites != "shared" or not _fastscan.eligible(self, state):
+            return None
+        return _fastscan.scan_steps(self, state, t_start, nsteps, keys)
+
+    def fused_blocks(self, state, best_e, best_s, t_start, n_blocks: int, block: int, keys):
+        """As :meth:`fused_steps` for ``n_blocks`` capture blocks with the engine's best-state capture
+        after each: (state, best_e, best_s, energy after each block (n_blocks, R)), or None."""
+        from neurosim import _fastscan
+
+        if self.sites != "shared" or not _fastscan.eligible(self, state):
+            return None
+        return _fastscan.scan_blocks(self, state, best_e, best_s, t_start, n_blocks, block, keys)
 
     # ------------------------------------------------------------------ dynamics
     def _accept(self, s, f, T, b):
@@ -215,13 +247,18 @@ class Gibbs(AbstractModel):
             flip = self.chip.metropolis(2 * s.astype(jnp.int32) * fi, T, b)
             return jnp.where(flip, -s, s).astype(jnp.int8)
         u = nsr.to_uniform(b)
-        sf = s.astype(jnp.float32)
         if self.rule == "gibbs":
-            p_up = jax.nn.sigmoid(2.0 * f / T)
-            return jnp.where(u < p_up, 1, -1).astype(jnp.int8)
-        dH = 2.0 * sf * f
-        flip = u < jnp.exp(-dH / T)  # ΔH ≤ 0 ⇒ exp ≥ 1 > u: always accepted
+            return jnp.where(u < self._acceptance(f, T), 1, -1).astype(jnp.int8)
+        flip = u < self._acceptance(s.astype(jnp.float32) * f, T)  # ΔH ≤ 0 ⇒ exp ≥ 1 > u: always accepted
         return jnp.where(flip, -s, s).astype(jnp.int8)
+
+    def _acceptance(self, v, T):
+        """Float rules: P(s = +1) = σ(2f/T) of the field ``v = f`` (heat bath), or the Metropolis
+        acceptance exp(−ΔH/T) with ΔH = 2·s·f of ``v = s·f`` (s·f and 2·s·f are exact). The compiled
+        scan tabulates this same expression (neurosim/_fastscan.py)."""
+        if self.rule == "gibbs":
+            return jax.nn.sigmoid(2.0 * v / T)
+        return jnp.exp(-(2.0 * v) / T)
 
     def step(self, state, t, *, key):
         T = self.schedule(t)

@@ -73,3 +73,18 @@ def isa_summary(features: dict[str, bool] | None = None, max_isa: str | None = N
         text = "no AVX2/AVX-512/NEON detected"
     cap = xla_max_isa() if max_isa is None else max_isa
     return text + (f", XLA capped at {cap}" if cap else "")
+
+
+def isa_tag(features: dict[str, bool] | None = None, max_isa: str | None = None) -> str:
+    """Short name of the vector instruction set XLA may use here: ``"avx512"``, ``"avx2"``, ``"neon"`` or
+    ``"baseline"``. Speed sections are recorded per tag (``throughput/avx2`` beside ``throughput/avx512``),
+    so a run on one CPU never overwrites the figures of another."""
+    f = cpu_features() if features is None else features
+    cap = xla_max_isa() if max_isa is None else (max_isa or None)
+    if f.get("AVX-512F") and (cap is None or cap.startswith("AVX512")):
+        return "avx512"
+    if f.get("AVX2") and (cap is None or cap.startswith("AVX")) and cap != "AVX":
+        return "avx2"
+    if f.get("NEON"):
+        return "neon"
+    return "baseline"

@@ -25,80 +25,26 @@ step-by-step jax path runs instead (same results).
 
 from __future__ import annotations
 
-import ctypes
-import hashlib
-import os
-import shutil
-import subprocess
-import sys
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_fastchain.cc")
+from . import _ffibuild
+
+_SRC = "_fastchain.cc"
 _TARGET = "neurosim_neurosa_chain"
-_STATE: dict = {}  # "lib": ctypes handle or None once tried; "error": why not
 #: iterations per custom call at most (bounds the precomputed site/threshold arrays: 8 bytes each)
 MAX_BLOCK = 1 << 16
 
 
-def _cache_dir() -> str:
-    return os.environ.get("NEUROSIM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "neurosim")
-
-
-def _compiler() -> str | None:
-    return os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
-
-
-def build(verbose: bool = False) -> str | None:
-    """Path of the compiled library (building it if needed), or None with the reason in ``_STATE``."""
-    cxx = _compiler()
-    if cxx is None:
-        _STATE["error"] = "no C++ compiler (set CXX or install g++/clang++)"
-        return None
-    src = open(_SRC, "rb").read()
-    import jaxlib
-
-    tag = hashlib.sha256(src + cxx.encode() + jaxlib.__version__.encode() + sys.platform.encode()).hexdigest()[:16]
-    out = os.path.join(_cache_dir(), f"fastchain-{tag}.so")
-    if os.path.exists(out):
-        return out
-    os.makedirs(_cache_dir(), exist_ok=True)
-    tmp = f"{out}.{os.getpid()}.tmp"
-    # -ffp-contract=off: no fused multiply-add, so each float32 operation rounds as XLA's does
-    cmd = [cxx, "-O2", "-std=c++17", "-shared", "-fPIC", "-ffp-contract=off", "-fno-fast-math",
-           "-I", jax.ffi.include_dir(), _SRC, "-o", tmp]
-    try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        _STATE["error"] = f"C++ build failed: {exc}"
-        return None
-    if res.returncode != 0:
-        _STATE["error"] = "C++ build failed: " + res.stderr[-2000:]
-        if verbose:
-            print(_STATE["error"], file=sys.stderr)
-        return None
-    os.replace(tmp, out)  # atomic: concurrent builders race harmlessly
-    return out
-
-
 def available() -> bool:
     """Can the fused chain run here? (CPU backend, not disabled, library built and registered.)"""
-    if os.environ.get("NEUROSIM_FASTCHAIN", "1") == "0" or jax.default_backend() != "cpu":
-        return False
-    if "lib" not in _STATE:
-        path = build()
-        lib = None
-        if path is not None:
-            try:
-                lib = ctypes.CDLL(path)
-                jax.ffi.register_ffi_target(_TARGET, jax.ffi.pycapsule(lib.NeurosimNeurosaChain), platform="cpu")
-            except Exception as exc:  # noqa: BLE001 - any failure means: use the jax path
-                _STATE["error"] = f"loading {path} failed: {exc}"
-                lib = None
-        _STATE["lib"] = lib
-    return _STATE["lib"] is not None
+    return _ffibuild.load(_SRC, {_TARGET: "NeurosimNeurosaChain"}, flags=["-O2"], env_switch="NEUROSIM_FASTCHAIN")
+
+
+def error() -> str | None:
+    """Why the fused chain is unavailable (None when it loaded or was not tried)."""
+    return _ffibuild.error(_SRC)
 
 
 def _call(model, s, energy, best_e, best_s, t_start, nsteps: int, block: int, capture: bool, keys):

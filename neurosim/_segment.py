@@ -49,7 +49,8 @@ def _make_segment(static_model, save: SaveAt, *, n_rec: int, stride: int, block:
     sum_names = save.sum
 
     def steps(model, carry, outs, sums, t_start, nsteps, keys):
-        # A model may advance many steps in one fused kernel (NeuroSA, one replica: _fastchain.py)
+        # A model may advance many steps in one fused kernel (NeuroSA, one replica: _fastchain.py;
+        # Gibbs shared-site scan: _fastscan.py)
         # when nothing but the energy is recorded; it returns None where it has none.
         fused = getattr(model, "fused_steps", None)
         if fused is not None and not sum_names and last_names == ("energy",):
@@ -94,7 +95,7 @@ def _make_segment(static_model, save: SaveAt, *, n_rec: int, stride: int, block:
                 y["fn"] = save.fn(carry.state, outs)
             return (carry, outs), y
 
-        fused = getattr(model, "fused_blocks", None)  # many blocks in one kernel (NeuroSA, one replica)
+        fused = getattr(model, "fused_blocks", None)  # many blocks in one kernel (see steps above)
         res = None
         if fused is not None and n_rec and not sum_names and set(save.what) <= {"energy"} and save.fn is None:
             res = fused(carry.state, carry.best_e, carry.best_s, t0, n_rec * (stride // block), block, keys)
@@ -102,7 +103,8 @@ def _make_segment(static_model, save: SaveAt, *, n_rec: int, stride: int, block:
             state, be, bs, e_blocks = res
             carry, outs = _Carry(state, be, bs), {"energy": state.energy}
             per = stride // block  # a record is taken after every `per` blocks
-            ys = {"energy": e_blocks[per - 1::per, None]} if "energy" in save.what else {}
+            e_blocks = e_blocks.reshape(e_blocks.shape[0], -1)  # (blocks, R); one-replica kernels give (blocks,)
+            ys = {"energy": e_blocks[per - 1::per]} if "energy" in save.what else {}
         else:
             (carry, outs), ys = jax.lax.scan(record, (carry, outs0), jnp.arange(n_rec, dtype=jnp.int32))
         if tail:

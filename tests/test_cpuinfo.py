@@ -24,3 +24,16 @@ def test_every_benchmark_header_carries_the_instruction_set():
     env = environment()
     assert env["cpu_isa"] == ci.isa_summary()
     assert "instruction set: " + env["cpu_isa"] in env_line(env)
+
+
+def test_isa_tag_follows_the_xla_cap():
+    avx2 = {"AVX2": True, "AVX-512F": False, "AVX512-VPOPCNTDQ": False, "NEON": False}
+    avx512 = {"AVX2": True, "AVX-512F": True, "AVX512-VPOPCNTDQ": True, "NEON": False}
+    arm = {"AVX2": False, "AVX-512F": False, "AVX512-VPOPCNTDQ": False, "NEON": True}
+    assert ci.isa_tag(avx512, max_isa="") == "avx512"
+    assert ci.isa_tag(avx512, max_isa="AVX512_VNNI") == "avx512"
+    assert ci.isa_tag(avx512, max_isa="AVX2") == "avx2"
+    assert ci.isa_tag(avx512, max_isa="SSE4_2") == "baseline"
+    assert ci.isa_tag(avx2, max_isa="") == "avx2"
+    assert ci.isa_tag(avx2, max_isa="AVX512") == "avx2"  # a cap never adds what the CPU lacks
+    assert ci.isa_tag(arm, max_isa="") == "neon"

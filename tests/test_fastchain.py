@@ -17,7 +17,7 @@ from neurosim.models import NeuroSA
 
 GSET = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "gset"
 
-pytestmark = pytest.mark.skipif(not _fastchain.available(), reason=f"fused chain unavailable: {_fastchain._STATE.get('error')}")
+pytestmark = pytest.mark.skipif(not _fastchain.available(), reason=f"fused chain unavailable: {_fastchain.error()}")
 
 
 def _run(monkeypatch, fast: bool, model, problem, steps, **kw):

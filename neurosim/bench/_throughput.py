@@ -26,7 +26,7 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true", help="tiny run (smoke test), nothing recorded")
     parser.add_argument("--no-record", action="store_true", help="print only, do not rewrite docs/benchmarks.md")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--variant", default=None, help="record as section throughput/VARIANT (e.g. avx2), beside the default one")
+    parser.add_argument("--variant", default=None, help="record as section throughput/VARIANT (default on CPU: the instruction set XLA may use, avx512/avx2/neon, so one CPU's figures never overwrite another's)")
 
 
 def dense_gnp(n: int, seed: int = 0):
@@ -91,6 +91,14 @@ def _dwave(problem, quick):
             "best_cut": float(best)}
 
 
+def _cpu_variant():
+    import jax
+
+    from neurosim._cpuinfo import isa_tag
+
+    return isa_tag() if jax.default_backend() == "cpu" else None  # GPU/TPU: record_section names the platform
+
+
 def main(args):
     from neurosim.bench._report import markdown_table, record_section
 
@@ -145,5 +153,5 @@ def main(args):
         if load0 is not None:  # a shared machine slows XLA's multi-threaded rows more than single-thread dwave
             md += (f"\n\nLoad average (1 min) at the start / end of the run: {load0[0]:.1f} / {os.getloadavg()[0]:.1f} "
                    f"on {os.cpu_count()} cores.")
-        record_section("throughput", md, rows, variant=getattr(args, "variant", None))
+        record_section("throughput", md, rows, variant=getattr(args, "variant", None) or _cpu_variant())
     return {"rows": rows}
