@@ -82,7 +82,7 @@ def main(args):
     from ._neurobench import _csv, solve_instance
     from ._neurobench_report import ft_tables, ratio_table
     from ._peers import available_peers, peer_versions
-    from ._report import environment, record_section
+    from ._report import Progress, environment, record_section
 
     directory = args.bqp or default_dir()
     sizes = [50] if args.quick else _csv(args.sizes, int)
@@ -92,8 +92,11 @@ def main(args):
     env = environment()
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     out = []
+    todo = list(instances(directory, sizes))
+    progress = Progress(len(todo))
     with compile_cache():
-        for name, path, opt in instances(directory, sizes):
+        for name, path, opt in todo:
+            progress.tick(name)
             p = ns.load_problem(path, format="bqp")
             log(f"{name}: n={p.n}, optimum {opt:g}")
             r = solve_instance(p, opt, "published optimum", taus=taus, scenario="ft", replicas=args.replicas,

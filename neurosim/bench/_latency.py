@@ -89,12 +89,12 @@ def measure(models, *, n: int, steps: int, repeats: int) -> dict:
     env = dict(os.environ)
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
     refs, runs = [], {m: {"cold": [], "warm": []} for m in models}
-    total = repeats * len(models)
-    k = 0
+    from neurosim.bench._report import Progress
+
+    progress = Progress(repeats * len(models), stream=sys.stdout)
     for _ in range(repeats):
         for model in models:
-            k += 1
-            print(f"[{k}/{total}] {model}", flush=True)
+            progress.tick(model)
             with tempfile.TemporaryDirectory(prefix="neurosim-latency-") as cache:
                 refs.append(_reference(env))
                 runs[model]["cold"].append(_model_run(model, cache, n, steps))

@@ -222,7 +222,7 @@ def main(args):
     from ._maxcut import compile_cache
     from ._neurobench_bks import read_table
     from ._peers import available_peers, peer_versions
-    from ._report import environment
+    from ._report import Progress, environment
 
     sizes = [10, 25] if args.quick else _csv(args.sizes, int)
     densities = [0.1] if args.quick else _csv(args.densities, float)
@@ -236,10 +236,12 @@ def main(args):
     log(f"device: {env['device']}; peers: {peer_versions(peers)}")
     table = read_table(args.bks)
     instances = []
+    progress = Progress(len(sizes) * len(densities) * len(seeds))
     with compile_cache():
         for n in sizes:
             for d in densities:
                 for s in seeds:
+                    progress.tick(f"n={n} d={d:g} seed={s}")
                     p, target, how = mis_instance(n, d, s, table)
                     log(f"n={n} d={d:g} seed={s}: BKS {target} ({how})")
                     r = solve_instance(p, target, how, taus=taus, scenario=args.scenario, replicas=args.replicas,

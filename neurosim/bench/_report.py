@@ -170,3 +170,32 @@ def markdown_table(rows: list[dict], columns: list[str] | None = None, floatfmt:
     for r in rows:
         lines.append("| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |")
     return "\n".join(lines)
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}h{s // 60 % 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+class Progress:
+    """``[k/total] label · elapsed · ETA`` lines on stderr for a benchmark's items. The ETA is the mean
+    time of the items done so far times the items left (items of unequal size make it rough, so it is
+    marked ``~``)."""
+
+    def __init__(self, total: int, stream=None):
+        import time
+
+        self.total, self.k, self.t0, self._time = int(total), 0, time.perf_counter(), time.perf_counter
+        self.stream = stream
+
+    def eta(self) -> str:
+        done = self._time() - self.t0
+        if self.k <= 1:
+            return f"{_clock(done)} elapsed"
+        per = done / (self.k - 1)  # items finished before the current one
+        return f"{_clock(done)} elapsed, ETA ~{_clock(per * (self.total - self.k + 1))}"
+
+    def tick(self, label: str) -> None:
+        """Announce item ``k + 1`` (``label``) before it starts."""
+        self.k += 1
+        print(f"[{self.k}/{self.total}] {label} · {self.eta()}", file=self.stream or sys.stderr, flush=True)

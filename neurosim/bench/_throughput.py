@@ -26,6 +26,8 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true", help="tiny run (smoke test), nothing recorded")
     parser.add_argument("--no-record", action="store_true", help="print only, do not rewrite docs/benchmarks.md")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile-only", action="store_true",
+                        help="instead of the rates: time the parts of a synchronous step alone (random words + test, pack, popcount, energy; _step_profile.py), recorded as section throughput/<variant>-profile")
     parser.add_argument("--variant", default=None, help="record as section throughput/VARIANT (default on CPU: the instruction set XLA may use, avx512/avx2/neon, so one CPU's figures never overwrite another's)")
 
 
@@ -91,6 +93,34 @@ def _dwave(problem, quick):
             "best_cut": float(best)}
 
 
+def _profile(graphs, R, quick) -> str:
+    from neurosim.bench._report import markdown_table
+    from neurosim.bench._step_profile import synchronous_parts
+
+    rows = []
+    for g in graphs:
+        print(f"profile: {g.name} synchronous R={R}", flush=True)
+        rows += synchronous_parts(g, replicas=R, steps=5 if quick else 30, repeats=2 if quick else 5)
+    table = markdown_table(rows, ["graph", "replicas", "part", "ms_per_step", "share_of_parts", "M_updates_per_s"])
+    print(table)
+    return table
+
+
+def _profile_section(args):
+    from neurosim.bench._report import record_section
+
+    R = max(int(r) for r in args.replicas.split(","))
+    table = _profile(_graphs(args), R, args.quick)
+    if not (args.quick or args.no_record):
+        md = ("### Where a synchronous Gibbs step goes (`neurosim bench throughput --profile-only`)\n\n"
+              "Each part of the step runs alone as a jitted loop on the step's own shapes, min of 5 repeats "
+              "(`neurosim/bench/_step_profile.py`); `share_of_parts`: of the parts' sum (the whole step fuses "
+              "them, so its time is not their sum).\n\n" + table)
+        variant = (getattr(args, "variant", None) or _cpu_variant() or "device") + "-profile"
+        record_section("throughput", md, {"profile": table}, variant=variant)
+    return {"profile": table}
+
+
 def _cpu_variant():
     import jax
 
@@ -105,14 +135,17 @@ def main(args):
     import os
 
     load0 = os.getloadavg() if hasattr(os, "getloadavg") else None
+    if getattr(args, "profile_only", False):
+        return _profile_section(args)
     reps = [int(r) for r in args.replicas.split(",")]
     modes = args.modes.split(",")
     if args.quick:
         reps = [min(r, 16) for r in reps[:2]]
     rows = []
     graphs = _graphs(args)
-    total = len(graphs) * (len(modes) * len(reps) + 1)
-    k = 0
+    from neurosim.bench._report import Progress
+
+    progress = Progress(len(graphs) * len(modes) * len(reps))
     for g in graphs:
         # dwave-samplers before and after this graph's rows (same process), the faster of the two kept:
         # the ratios below are to the reference at its best on this loaded/unloaded machine
@@ -120,10 +153,8 @@ def main(args):
         mine = []
         for mode in modes:
             for R in reps:
-                k += 1
-                print(f"[{k}/{total}] {g.name} {mode} R={R}", flush=True)
+                progress.tick(f"{g.name} {mode} R={R}")
                 mine.append(_measure(g, mode, R, args.seconds, args.quick))
-        k += 1
         after = _dwave(g, args.quick)
         d = max((x for x in (before, after) if x), key=lambda x: x["updates_per_s"], default=None)
         for r in mine:
