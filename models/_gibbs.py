@@ -89,6 +89,7 @@ class Gibbs(AbstractModel):
     # (scale, fmax) when the fields lie on the lattice 1/scale: the shared-site scan can then run in
     # the compiled kernel of neurosim/_fastscan.py (bit-identical); None otherwise
     scan_lattice: tuple | None = eqx.field(static=True, default=None)
+    scan_min_replicas: int = eqx.field(static=True, default=1)
 
     native = "ising"
     observables = ("spikes", "temperature")
@@ -154,6 +155,11 @@ class Gibbs(AbstractModel):
             from neurosim._fastscan import lattice
 
             self.scan_lattice = lattice(np.asarray(self.table.w), np.asarray(self.table.deg), np.asarray(self.h))
+            if self.scan_lattice is not None:
+                # the kernel tabulates L = 2·fmax + 1 probabilities per step whatever R is: it pays when
+                # the step's R·degree additions outweigh them (measured crossover, docs/performance.md)
+                L = 2 * self.scan_lattice[1] + 1
+                self.scan_min_replicas = max(1, -(-L // max(1, int(np.asarray(self.table.deg).mean()))))
         self.site_key = nsr.replica_keys(int(site_seed), np.array([0xFFFFFFFF], dtype=np.uint32))[0]
         # Event-driven synchronous step: up to max_events flips per replica go through the sparse
         # column update; more than that falls back to a full matrix-vector product.

@@ -75,7 +75,10 @@ struct Run {
 };
 
 struct Slab {
-  int8_t* s;         // (n, R)
+  // The slab's spins: replicas [r0, r1) as rows of `stride` bytes, replica r0 at s[0] (one thread's
+  // own copy when there are several, so no cache line is written by two cores; else the output).
+  int8_t* s;
+  int64_t stride;
   float* e;          // (R,)
   float* best_e;     // (R,)
   int8_t* best_s;    // (R, n)
@@ -119,7 +122,7 @@ void tile_sums(const Problem& p, const Slab& sl, const int32_t* nbi, const int32
   I16v acc[V];
   for (int v = 0; v < V; ++v) acc[v] = I16v{} + h;
   for (int32_t q = 0; q < deg; ++q) {
-    const int8_t* row = sl.s + static_cast<int64_t>(nbi[q]) * sl.R + sl.r0 + r;
+    const int8_t* row = sl.s + static_cast<int64_t>(nbi[q]) * sl.stride + r;
     const int16_t w = static_cast<int16_t>(wi[q]);
     for (int v = 0; v < V; ++v) {
       I8v x;
@@ -148,7 +151,7 @@ void field_sums(const Problem& p, const Slab& sl, int32_t i, int32_t* __restrict
   if (r < width) {  // the rest (or every replica when the sums need 32 bits)
     std::fill(a + r, a + width, p.hq[i]);
     for (int32_t q = 0; q < deg; ++q) {
-      const int8_t* row = sl.s + static_cast<int64_t>(nbi[q]) * sl.R + sl.r0;
+      const int8_t* row = sl.s + static_cast<int64_t>(nbi[q]) * sl.stride;
       const int32_t w = wi[q];
       for (int64_t k = r; k < width; ++k) a[k] += w * static_cast<int32_t>(row[k]);
     }
@@ -160,9 +163,13 @@ void run_slab(const Problem& p, const Run& run, const Slab& sl) {
   std::vector<int32_t> acc(static_cast<size_t>(width));
   for (int64_t k = 0; k < run.steps; ++k) {
     const int32_t i = run.site[k];
+    if (k + 2 < run.steps) {  // the table row two steps ahead: it streams from memory, and gathers do not prefetch
+      const float* ahead = run.prob + (k + 2) * run.L;
+      for (int64_t o = 0; o < run.L; o += 16) __builtin_prefetch(ahead + o);
+    }
     int32_t* a = acc.data();
     field_sums(p, sl, i, a);
-    int8_t* si = sl.s + static_cast<int64_t>(i) * R + r0;
+    int8_t* si = sl.s + static_cast<int64_t>(i) * sl.stride;
     const uint32_t t = static_cast<uint32_t>(run.t0 + k);
     if (run.metropolis)
       test_slab<true>(run, sl, a, si, t, run.prob + k * run.L);
@@ -175,7 +182,7 @@ void run_slab(const Problem& p, const Run& run, const Slab& sl) {
         if (run.capture && sl.e[rep] < sl.best_e[rep]) {
           sl.best_e[rep] = sl.e[rep];
           int8_t* bs = sl.best_s + rep * p.n;
-          for (int64_t j = 0; j < p.n; ++j) bs[j] = sl.s[j * R + rep];
+          for (int64_t j = 0; j < p.n; ++j) bs[j] = sl.s[j * sl.stride + (rep - r0)];
         }
       }
     }
@@ -222,16 +229,32 @@ static ffi::Error ScanImpl(ffi::Buffer<ffi::S8> s_in, ffi::Buffer<ffi::F32> e_in
   // slabs of whole 64-replica groups, so two threads never write the same cache line of a row
   const int64_t groups = (R + 63) / 64;
   std::vector<Slab> slabs;
+  std::vector<std::vector<int8_t>> own(nt > 1 ? nt : 0);  // per-thread spin copies (see Slab)
+  int8_t* s_all = s_out->typed_data();
   for (int k = 0; k < nt; ++k) {
     const int64_t r0 = std::min(R, groups * k / nt * 64), r1 = std::min(R, groups * (k + 1) / nt * 64);
-    if (r1 > r0)
-      slabs.push_back(Slab{s_out->typed_data(), e_out->typed_data(), be_out->typed_data(), bs_out->typed_data(),
-                           e_blocks->typed_data(), R, r0, r1});
+    if (r1 <= r0) continue;
+    int8_t* base = s_all + r0;
+    int64_t stride = R;
+    if (nt > 1) {
+      const int64_t w = r1 - r0;
+      own[k].resize(static_cast<size_t>(n * w));
+      for (int64_t j = 0; j < n; ++j) std::memcpy(own[k].data() + j * w, s_all + j * R + r0, static_cast<size_t>(w));
+      base = own[k].data();
+      stride = w;
+    }
+    slabs.push_back(Slab{base, stride, e_out->typed_data(), be_out->typed_data(), bs_out->typed_data(),
+                         e_blocks->typed_data(), R, r0, r1});
   }
   std::vector<std::thread> pool;
   for (size_t k = 1; k < slabs.size(); ++k) pool.emplace_back(run_slab, std::cref(p), std::cref(run), std::cref(slabs[k]));
   run_slab(p, run, slabs[0]);
   for (auto& th : pool) th.join();
+  for (const Slab& sl : slabs) {
+    if (sl.s == s_all + sl.r0) continue;  // ran in place
+    const int64_t w = sl.r1 - sl.r0;
+    for (int64_t j = 0; j < n; ++j) std::memcpy(s_all + j * R + sl.r0, sl.s + j * w, static_cast<size_t>(w));
+  }
   return ffi::Error::Success();
 }
 

@@ -72,7 +72,7 @@ def lattice(w, deg, h, max_shift: int = 16):
 def eligible(model, state) -> bool:
     return (getattr(model, "mode", None) == "sequential" and getattr(model, "sites", None) == "shared"
             and getattr(model, "hardware", None) is None and getattr(model, "scan_lattice", None) is not None
-            and state.s.ndim == 2 and available())
+            and state.s.ndim == 2 and state.s.shape[1] >= getattr(model, "scan_min_replicas", 1) and available())
 
 
 def _table(model, t):

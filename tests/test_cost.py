@@ -12,18 +12,8 @@ import numpy as np
 import pytest
 
 from neurosim.hardware import LOIHI2, SPINNAKER2, Constant, CostModel, Measurement, calibrate
+from neurosim.bench._chip_runs import SampledActivity as Act  # the activity record a cost model reads
 from neurosim.hardware._cost import FIELDS
-
-
-@dataclasses.dataclass(frozen=True)
-class Act:
-    steps: int
-    sample_steps: np.ndarray
-    updates: np.ndarray
-    spikes: np.ndarray
-    syn_events: np.ndarray
-    packets: np.ndarray
-    hops: np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)

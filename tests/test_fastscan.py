@@ -54,7 +54,7 @@ def _mis(n=60, seed=2):
 
 
 @pytest.mark.parametrize("rule", ["gibbs", "metropolis"])
-@pytest.mark.parametrize("replicas", [1, 3, 70, 200])
+@pytest.mark.parametrize("replicas", [3, 70, 200])
 def test_trajectory_is_the_jax_paths(monkeypatch, rule, replicas):
     p = ns.MaxCut.from_graph(nx.random_regular_graph(5, 90, seed=1))
     m = Gibbs(p, rule=rule)
@@ -107,6 +107,16 @@ def test_lattice_detection():
     assert _fastscan.lattice(w, deg, np.array([0.0, 0.75])) == (4, 4)  # |0.5|+|-0.5| → 1·4; 0.25+0.75 → 4
     assert _fastscan.lattice(np.array([[0.1]]), np.array([1]), np.array([0.0])) is None  # not dyadic
     assert _fastscan.lattice(np.array([[3e6]]), np.array([1]), np.array([0.0])) is None  # table too large
+
+
+def test_few_replicas_take_the_jax_path(monkeypatch):
+    """Below scan_min_replicas the per-step table costs more than the step: the jax path runs."""
+    p = ns.MaxCut.from_graph(nx.random_regular_graph(5, 90, seed=1))
+    m = Gibbs(p)
+    assert m.scan_min_replicas > 1
+    calls = _used(monkeypatch)
+    _run(monkeypatch, True, m, p, 500, m.scan_min_replicas - 1)
+    assert not calls
 
 
 def test_not_used_under_a_chip_profile_or_off_the_lattice(monkeypatch):
