@@ -172,7 +172,9 @@ class NeuroSA(AbstractModel):
         if sites not in _SITES:
             raise ValueError(f"NeuroSA sites must be one of {_SITES}, got {sites!r}")
         T0, C, t0, B = (_check_positive(k, v) for k, v in (("T0", T0), ("C", C), ("t0", t0), ("B", B)))
-        follow_run = horizon is None and delta is None and isinstance(schedule, str) and schedule in ("fn", "inverse", "exp") and hardware is None
+        # Under a chip profile too: the integer path's temperature table is rebuilt for each run's length
+        # (a profile run of 65 536 iterations laid over the published 1e8 ended hot: issue 14's finding).
+        follow_run = horizon is None and delta is None and isinstance(schedule, str) and schedule in ("fn", "inverse", "exp")
         self.run_anneal = (schedule, T0, C, t0) if follow_run else None
         horizon = 100_000_000 if horizon is None else horizon  # the published run length; each run lays it out again
         if isinstance(horizon, (float, np.floating)) and float(horizon).is_integer():
@@ -227,11 +229,20 @@ class NeuroSA(AbstractModel):
 
     def with_run_length(self, steps: int) -> "NeuroSA":
         """The same model with its annealer laid out over ``steps`` iterations (δ = 2e-3·1e8/steps),
-        unless ``horizon=``, ``delta=``, a schedule object or a hardware profile was given."""
+        unless ``horizon=``, ``delta=`` or a schedule object was given. Under a chip profile the chip
+        half (the integer path's host-computed temperature table) is rebuilt for the new schedule."""
         if self.run_anneal is None:
             return self
         name, T0, C, t0 = self.run_anneal
-        return eqx.tree_at(lambda m: m.schedule, self, _annealer(name, T0, C, t0, 2e-3 * 1e8 / int(steps), int(steps)))
+        schedule = _annealer(name, T0, C, t0, 2e-3 * 1e8 / int(steps), int(steps))
+        out = eqx.tree_at(lambda m: m.schedule, self, schedule)
+        if self.onchip is not None:
+            from ._neurosa_chip import build_chip
+
+            onchip = build_chip(self.chip, mode=self.mode, noise=self.noise, schedule=schedule, horizon=int(steps),
+                                B=self.B, eps=self.eps, ln_frac=self.onchip.ln_frac)
+            out = eqx.tree_at(lambda m: m.onchip, out, onchip)
+        return out
 
     @property
     def default_best_every(self) -> int:

@@ -55,13 +55,14 @@ def synchronous_parts(problem, replicas: int = 1024, steps: int = 50, repeats: i
 
     def pack(s, t):
         X = pack_bits(s > 0, m.syn.words)
-        return s ^ (X[:, :1] & 1).astype(jnp.int8)  # keep a data dependence so the loop is not folded
+        # depend on every word (a slice would let XLA compute only the words it keeps)
+        return s ^ (jnp.bitwise_xor.reduce(X, axis=1, keepdims=True) & 1).astype(jnp.int8)
 
     X0 = pack_bits(st.s > 0, m.syn.words)
 
     def popcount(X, t):
         c = m.syn._counts(X)
-        return X ^ (c[:, : X.shape[1]] & 1).astype(jnp.uint32)
+        return X ^ (jnp.sum(c, axis=1, keepdims=True) & 1).astype(jnp.uint32)  # every count, not a slice
 
     def energy(f, t):
         e = m._energy_of(st.s.astype(jnp.float32), f)

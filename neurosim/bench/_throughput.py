@@ -173,7 +173,7 @@ def main(args):
               "Neuron updates per second (all replicas together) during a geometric anneal T 3 → 0.05. Synchronous "
               "steps on these ±1-weight graphs recompute every field from the bit-packed spins by popcount "
               "(`BitSynapses`, one word operation per 32 synapses), so their cost does not depend on how many spins "
-              "flip; sequential steps update the flipped spin's neighbours (event-driven, ELL). `flip_fraction`: "
+              "flip; sequential (random-scan) steps test one spin per replica, the same spin in every replica (shared sites), from its neighbour rows — from 3 replicas up as one compiled custom call per block of steps (`neurosim/_fastscan.py`, bit-identical to the jax path). `flip_fraction`: "
               "share of tested neurons that flipped, averaged over the anneal (untimed companion run) — synchronous "
               "heat-bath dynamics on antiferromagnetic Max-Cut couplings fall into the period-2 oscillation s ↔ −s "
               "(flip fraction ≈ 1, poor cuts): this row measures the machinery, not a good solver. dwave-samplers "
