@@ -360,3 +360,26 @@ def test_bad_chip_options_raise():
                      (dict(hardware=LOIHI2, ln_frac=10), "ln_frac"), (dict(hardware=LOIHI2.replace(chips=1, neurons_per_core=1, cores_per_chip=2)), "chips")]:
         with pytest.raises(ValueError, match=word):
             NeuroSA(p, **kw)
+
+
+@pytest.mark.parametrize("hw", [LOIHI2, SPINNAKER2])
+def test_chip_annealer_follows_the_run(hw):
+    """At its defaults NeuroSA lays its annealer over the run under a profile too (issue 13 item 1): the
+    Loihi 2 temperature register table is rebuilt for the run's length and ends where the float one does."""
+    from neurosim import mis
+
+    p = mis.neurobench(60, 0.1, 0)
+    steps = 20_000
+    m = NeuroSA(p, hardware=hw)
+    f = NeuroSA(p).with_run_length(steps)
+    c = m.with_run_length(steps)
+    assert float(c.schedule(steps - 1)) == float(f.schedule(steps - 1))
+    if hw is LOIHI2:
+        unit = c.chip.scale * 256  # register = round(T · scale · 2^8)
+        last = int(c.onchip.t_table[-1])
+        assert abs(last - float(f.schedule(steps - 1)) * unit) <= 1
+        old = m.onchip  # laid over the published 1e8 iterations: still hot at the run's end
+        assert int(old.t_table[min((steps - 1) // old.t_stride, old.t_table.shape[0] - 1)]) > 2 * last
+    r = ns.run(m, p, steps=steps, replicas=4, seed=0)
+    best = -float(np.min(r.best_energy))
+    assert best >= 0.9 * mis.exact_mis(p, time_limit=60)[0]
