@@ -26,6 +26,8 @@ def test_budgets_are_neurobench_decades_or_doublings():
     np.testing.assert_allclose(_neurobench.budgets("ft", 100.0), [1e-3, 1e-2, 1e-1, 1, 10, 100])
     np.testing.assert_allclose(_neurobench.budgets("ft", 0.5), [1e-3, 1e-2, 1e-1, 0.5])
     np.testing.assert_allclose(_neurobench.budgets("tts", 0.01), [1e-3, 2e-3, 4e-3, 8e-3])
+    np.testing.assert_allclose(_neurobench.budgets("ft", 100.0, 10.0), [10, 100])  # --min-timeout: the long budgets only
+    np.testing.assert_allclose(_neurobench.budgets("ft", 0.05, 0.05), [0.05])
 
 
 def test_tts_is_the_shortest_budget_run_reaching_each_threshold():

@@ -111,15 +111,17 @@ class PeerSolver:
 
 
 # ----------------------------------------------------------------------------- one instance
-def budgets(scenario, max_t):
+def budgets(scenario, max_t, min_t=1e-3):
+    """ft: decades from ``min_t`` (NeuroBench: 1 ms) to ``max_t`` (and ``max_t`` itself); tts: doublings."""
     if scenario == "tts":
-        out, t = [], 1e-3
+        out, t = [], min_t
         while t <= max_t * (1 + 1e-9):
             out.append(t)
             t *= 2
         return out
-    out = [10.0**k for k in range(-3, int(math.floor(math.log10(max_t) + 1e-9)) + 1)]
-    return out + ([max_t] if out[-1] < max_t * (1 - 1e-9) else [])
+    lo = int(math.ceil(math.log10(min_t) - 1e-9))
+    out = [10.0**k for k in range(lo, int(math.floor(math.log10(max_t) + 1e-9)) + 1)]
+    return out + ([max_t] if not out or out[-1] < max_t * (1 - 1e-9) else [])
 
 
 def run_solver(solver, taus, cost_of, target, scenario):
@@ -204,6 +206,10 @@ def add_arguments(parser):
     parser.add_argument("--seeds", default="0,1,2,3,4")
     parser.add_argument("--scenario", choices=("ft", "tts"), default="ft")
     parser.add_argument("--max-timeout", type=float, default=100.0, help="largest budget, s (NeuroBench: 100)")
+    parser.add_argument("--min-timeout", type=float, default=1e-3,
+                        help="smallest budget, s (NeuroBench: 1 ms); e.g. 10 with --max-timeout 100 runs only the long budgets")
+    parser.add_argument("--variant", default=None,
+                        help="record as section neurobench-<scenario>/VARIANT, beside the default one (e.g. a run of other budgets)")
     parser.add_argument("--replicas", type=int, default=8)
     parser.add_argument("--models", default=None, help="comma list of models (default: all)")
     parser.add_argument("--profiles", default=None, help="comma list of chip profiles (default: all; 'none' for float only)")
@@ -228,7 +234,7 @@ def main(args):
     densities = [0.1] if args.quick else _csv(args.densities, float)
     seeds = [0] if args.quick else _csv(args.seeds, int)
     max_t = 0.01 if args.quick else args.max_timeout
-    taus = budgets(args.scenario, max_t)
+    taus = budgets(args.scenario, max_t, 1e-3 if args.quick else getattr(args, "min_timeout", 1e-3))
     peer_names = _csv(args.peers, str)
     peers = available_peers(None if peer_names is None else peer_names)
     env = environment()
@@ -265,7 +271,7 @@ def _record(args, taus, peers, instances, env, *, partial, write=True):
     if partial:
         md = f"**Partial: {len(instances)} instance(s) done so far** (the run records after every instance).\n\n" + md
     if write:
-        record_section(f"neurobench-{args.scenario}", md, data, env=env)
+        record_section(f"neurobench-{args.scenario}", md, data, env=env, variant=getattr(args, "variant", None))
     return md, data
 
 
@@ -275,6 +281,8 @@ def _command(args) -> str:
         parts.append("--quick")
     else:
         parts += [f"--sizes {args.sizes}", f"--densities {args.densities}", f"--seeds {args.seeds}", f"--max-timeout {args.max_timeout:g}"]
+        if getattr(args, "min_timeout", 1e-3) != 1e-3:
+            parts.append(f"--min-timeout {args.min_timeout:g}")
     for k in ("models", "profiles", "peers"):
         if getattr(args, k) is not None:
             parts.append(f"--{k} {getattr(args, k)}")
