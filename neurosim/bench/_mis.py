@@ -195,7 +195,7 @@ def main(args):
     from neurosim.hardware import LOIHI2
 
     from ._maxcut import compile_cache, dwave_available
-    from ._report import default_docs_dir, environment, record_section
+    from ._report import Progress, default_docs_dir, environment, record_section
 
     sizes = [10, 50] if args.quick else [int(s) for s in args.sizes.split(",")]
     densities = [0.15] if args.quick else [float(d) for d in args.densities.split(",")]
@@ -208,9 +208,11 @@ def main(args):
     use_dwave = not args.no_dwave and dwave_available()
     prev = _previous_bks(os.path.join(default_docs_dir(), "benchmarks", "mis.json"))
     instances, points = [], []
+    progress = Progress(len(sizes) * len(densities))
     with compile_cache():
         for n in sizes:
             for d in densities:
+                progress.tick(f"n={n} d={d}")
                 p = mis.generate(n, d, args.seed)
                 key = instance_key(n, d, args.seed)
                 exact = None
