@@ -113,3 +113,14 @@ def test_bqp_gaps_are_to_the_lower_of_listed_optimum_and_best_run():
     _bqp._regap(inst)
     assert inst["reference"] == -101.0
     np.testing.assert_allclose([p["gap"] for p in inst["points"]], [0.0, 2 / 101])
+
+
+def test_ratio_table_does_not_score_beating_the_bks_as_a_loss():
+    from neurosim.bench._neurobench_report import ratio_table
+
+    pts = [{"solver": "neurosa float", "timeout_s": 1.0, "cost": -69.0, "gap": 2 / 67},  # beats the BKS
+           {"solver": "dwave-samplers tabu", "timeout_s": 1.0, "cost": -67.0, "gap": 0.0}]
+    inst = {"n": 250, "density": 0.05, "seed": 0, "bks": -67.0, "best_run": -69.0, "points": pts}
+    md = ratio_table([inst], [1.0])
+    assert "neurosa float (0.000)" in md
+    assert "dwave-samplers tabu: neurosim strictly ahead in 1 of 1 cells" in md
