@@ -289,3 +289,24 @@ def _command(args) -> str:
     if args.replicas != 8:
         parts.append(f"--replicas {args.replicas}")
     return " ".join(parts)
+
+
+def rerender(json_path: str) -> str:
+    """Rewrite a recorded ``neurobench-*`` section from its JSON (``docs/benchmarks/neurobench-*.json``)
+    with the current report code, keeping the run's own environment line (device, date, commit)."""
+    import json
+    import os
+
+    from ._neurobench_report import markdown
+    from ._report import default_docs_dir, record_section
+
+    with open(json_path) as fh:
+        rec = json.load(fh)
+    data = rec["data"]
+    md = markdown(data)
+    if data.get("partial"):
+        md = f"**Partial: {len(data['instances'])} instance(s) done so far** (the run records after every instance).\n\n" + md
+    key = os.path.splitext(os.path.basename(json_path))[0]  # neurobench-ft or neurobench-ft-tau10
+    name, _, variant = key.partition("-")[2].partition("-")
+    return record_section(f"neurobench-{name}", md, data, env=rec["env"], variant=variant or None,
+                          docs_dir=os.path.dirname(os.path.dirname(os.path.abspath(json_path))) or default_docs_dir())
