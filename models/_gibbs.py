@@ -152,14 +152,9 @@ class Gibbs(AbstractModel):
         self.sites = sites if mode == "sequential" else "independent"
         self.table = RowTable(ising.J) if self.sites == "shared" else None
         if self.table is not None and hardware is None:
-            from neurosim._fastscan import lattice
+            from neurosim._fastscan import plan
 
-            self.scan_lattice = lattice(np.asarray(self.table.w), np.asarray(self.table.deg), np.asarray(self.h))
-            if self.scan_lattice is not None:
-                # the kernel tabulates L = 2·fmax + 1 probabilities per step whatever R is: it pays when
-                # the step's R·degree additions outweigh them (measured crossover, docs/performance.md)
-                L = 2 * self.scan_lattice[1] + 1
-                self.scan_min_replicas = max(1, -(-L // max(1, int(np.asarray(self.table.deg).mean()))))
+            self.scan_lattice, self.scan_min_replicas = plan(self.table, self.h)
         self.site_key = nsr.replica_keys(int(site_seed), np.array([0xFFFFFFFF], dtype=np.uint32))[0]
         # Event-driven synchronous step: up to max_events flips per replica go through the sparse
         # column update; more than that falls back to a full matrix-vector product.
@@ -230,7 +225,7 @@ class Gibbs(AbstractModel):
         on a lattice: ``neurosim/_fastscan.py``; bit-identical to :meth:`step`), else None."""
         from neurosim import _fastscan
 
-        if self.sites != "shared" or not _fastscan.eligible(self, state):
+        if not _fastscan.eligible(self, state):
             return None
         return _fastscan.scan_steps(self, state, t_start, nsteps, keys)
 
@@ -239,7 +234,7 @@ class Gibbs(AbstractModel):
         after each: (state, best_e, best_s, energy after each block (n_blocks, R)), or None."""
         from neurosim import _fastscan
 
-        if self.sites != "shared" or not _fastscan.eligible(self, state):
+        if not _fastscan.eligible(self, state):
             return None
         return _fastscan.scan_blocks(self, state, best_e, best_s, t_start, n_blocks, block, keys)
 

@@ -24,6 +24,8 @@ a CPU, nothing but the energy is recorded and the library builds (``neurosim/_ff
 
 from __future__ import annotations
 
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -69,6 +71,18 @@ def lattice(w, deg, h, max_shift: int = 16):
     return None
 
 
+def plan(table, h) -> tuple:
+    """``(lattice, min_replicas)`` for a model's shared-site table and biases: :func:`lattice` (None: the
+    kernel cannot be used), and the fewest replicas for which it pays — it tabulates ``L = 2·fmax + 1``
+    probabilities per step whatever the replica count, so it needs ``R·mean degree ≥ L`` (measured
+    crossover, docs/performance.md)."""
+    lat = lattice(np.asarray(table.w), np.asarray(table.deg), np.asarray(h))
+    if lat is None:
+        return None, 1
+    deg = max(1, int(np.asarray(table.deg).mean()))
+    return lat, max(1, -(-(2 * lat[1] + 1) // deg))
+
+
 def eligible(model, state) -> bool:
     return (getattr(model, "mode", None) == "sequential" and getattr(model, "sites", None) == "shared"
             and getattr(model, "hardware", None) is None and getattr(model, "scan_lattice", None) is not None
@@ -98,7 +112,7 @@ def _call(model, s, energy, best_e, best_s, t_start, nsteps: int, block: int, ca
         model._site(t), _table(model, t), keys.astype(jnp.uint32), tab.nb, wq, tab.deg, hq,
         jnp.reshape(jnp.asarray(t_start, jnp.int32), (1,)),
         kmin=np.int64(-fmax), scale=np.int64(scale), metropolis=np.int64(model.rule == "metropolis"),
-        block=np.int64(block), capture=np.int64(capture), threads=np.int64(int(__import__("os").environ.get("NEUROSIM_SCAN_THREADS", "0"))))
+        block=np.int64(block), capture=np.int64(capture), threads=np.int64(int(os.environ.get("NEUROSIM_SCAN_THREADS", "0"))))
 
 
 def _steps_per_call(model, block: int) -> int:

@@ -351,17 +351,8 @@ def _quality_markdown(rows) -> str:
             f"`XLA_FLAGS={TUNED_XLA_FLAG}` (speed only; results are identical).\n\n" + markdown_table(table, floatfmt="{:.4g}"))
 
 
-def _speed_variant() -> str:
-    """``speed-avx512`` / ``speed-avx2`` / ... on CPU (figures per instruction set), ``speed-<platform>`` elsewhere."""
-    import jax
-
-    from neurosim._cpuinfo import isa_tag
-
-    return "speed-" + (isa_tag() if jax.default_backend() == "cpu" else jax.default_backend())
-
-
 def main(args) -> dict:
-    from ._report import default_docs_dir, record_section
+    from ._report import default_docs_dir, record_section, speed_variant
 
     gdir = gset_dir(args.gset)
     if gdir is None:
@@ -372,7 +363,7 @@ def main(args) -> dict:
         res = run_speed(gdir, quick=args.quick, long_steps=int(args.long_steps) if args.long_steps else None)
         out["speed"] = res
         if record:
-            record_section("neurosa", _speed_markdown(res), res, variant=_speed_variant())
+            record_section("neurosa", _speed_markdown(res), res, variant="speed-" + speed_variant())
     if args.part in ("quality", "all"):
         graphs = tuple(args.graphs.split(",")) if args.graphs else QUALITY_GRAPHS
         steps = int(args.steps)

@@ -18,7 +18,7 @@ import subprocess
 
 import jax
 
-from .._cpuinfo import cpu_features, isa_summary
+from .._cpuinfo import cpu_features, isa_summary, isa_tag
 
 _HEADER = """# neurosim benchmarks
 
@@ -103,6 +103,15 @@ def output_dir(docs_dir: str | None = None) -> str:
     if docs_dir and os.path.abspath(docs_dir) != os.path.abspath(default_docs_dir()):
         return docs_dir
     return default_docs_dir() if WRITE_DOCS else os.path.join(os.getcwd(), "neurosim-bench")
+
+
+def speed_variant() -> str:
+    """The section variant of a speed figure: the instruction set XLA may use on a CPU (``avx512``,
+    ``avx2``, ``neon``, …; see ``neurosim._cpuinfo.isa_tag``), else the backend (``gpu``, ``tpu``), so
+    one machine's figures never overwrite another's."""
+    import jax
+
+    return isa_tag() if jax.default_backend() == "cpu" else jax.default_backend()
 
 
 def record_section(name: str, markdown: str, data, *, docs_dir: str | None = None, env: dict | None = None, variant: str | None = None) -> str:

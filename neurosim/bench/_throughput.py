@@ -107,7 +107,7 @@ def _profile(graphs, R, quick) -> str:
 
 
 def _profile_section(args):
-    from neurosim.bench._report import record_section
+    from neurosim.bench._report import record_section, speed_variant
 
     R = max(int(r) for r in args.replicas.split(","))
     table = _profile(_graphs(args), R, args.quick)
@@ -116,21 +116,13 @@ def _profile_section(args):
               "Each part of the step runs alone as a jitted loop on the step's own shapes, min of 5 repeats "
               "(`neurosim/bench/_step_profile.py`); `share_of_parts`: of the parts' sum (the whole step fuses "
               "them, so its time is not their sum).\n\n" + table)
-        variant = (getattr(args, "variant", None) or _cpu_variant() or "device") + "-profile"
+        variant = (getattr(args, "variant", None) or speed_variant()) + "-profile"
         record_section("throughput", md, {"profile": table}, variant=variant)
     return {"profile": table}
 
 
-def _cpu_variant():
-    import jax
-
-    from neurosim._cpuinfo import isa_tag
-
-    return isa_tag() if jax.default_backend() == "cpu" else None  # GPU/TPU: record_section names the platform
-
-
 def main(args):
-    from neurosim.bench._report import markdown_table, record_section
+    from neurosim.bench._report import markdown_table, record_section, speed_variant
 
     import os
 
@@ -184,5 +176,5 @@ def main(args):
         if load0 is not None:  # a shared machine slows XLA's multi-threaded rows more than single-thread dwave
             md += (f"\n\nLoad average (1 min) at the start / end of the run: {load0[0]:.1f} / {os.getloadavg()[0]:.1f} "
                    f"on {os.cpu_count()} cores.")
-        record_section("throughput", md, rows, variant=getattr(args, "variant", None) or _cpu_variant())
+        record_section("throughput", md, rows, variant=getattr(args, "variant", None) or speed_variant())
     return {"rows": rows}
