@@ -124,3 +124,48 @@ def test_ratio_table_does_not_score_beating_the_bks_as_a_loss():
     md = ratio_table([inst], [1.0])
     assert "neurosa float (0.000)" in md
     assert "dwave-samplers tabu: neurosim strictly ahead in 1 of 1 cells" in md
+
+
+def _recorded_run(tmp_path, name, seeds, timeouts=(1.0,)):
+    import json
+
+    inst = [{"n": 50, "density": 0.05, "seed": s, "bks": -10.0, "bks_how": "exact", "best_run": -10.0,
+             "points": [{"solver": "sa float", "timeout_s": 1.0, "time_s": 1.0, "cost": -10.0 + s, "gap": s / 10}],
+             "unsupported": [], "failed": [], "tts": {}, "compile_s": {}} for s in seeds]
+    data = {"scenario": "ft", "timeouts": list(timeouts), "replicas": 8, "peers": {}, "instances": inst,
+            "quick": False, "command": f"run {name}", "partial": False}
+    env = {"device": "CPU", "date": f"day {name}", "commit": name, "jax": "0"}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"env": env, "data": data}))
+    return str(path)
+
+
+def test_merge_averages_the_seeds_of_several_runs(tmp_path):
+    import json
+
+    a, b = _recorded_run(tmp_path, "a", [0]), _recorded_run(tmp_path, "b", [2, 1])
+    out = tmp_path / "docs"
+    _neurobench.merge([a, b], "all", docs_dir=str(out))
+    rec = json.loads((out / "benchmarks" / "neurobench-ft-all.json").read_text())
+    assert [i["seed"] for i in rec["data"]["instances"]] == [0, 1, 2]
+    md = (out / "benchmarks.md").read_text()
+    assert "<!-- bench:neurobench-ft/all -->" in md and "`run a` (day a, commit a)" in md
+    assert "| 50 | 0.05 | 3 | 0.100 |" in md  # mean gap over the three seeds
+    with pytest.raises(ValueError, match="seed=0 is also in"):
+        _neurobench.merge([a, a], "dup", docs_dir=str(out))
+    with pytest.raises(ValueError, match="differ from"):
+        _neurobench.merge([a, _recorded_run(tmp_path, "c", [3], timeouts=(0.1, 1.0))], "x", docs_dir=str(out))
+
+
+def test_merge_is_complete_only_when_the_grid_is(tmp_path):
+    import json
+
+    a, b = _recorded_run(tmp_path, "a", [0, 1]), _recorded_run(tmp_path, "b", [2])
+    out = tmp_path / "docs"
+    _neurobench.merge([a, b], "all", docs_dir=str(out))
+    assert not json.loads((out / "benchmarks" / "neurobench-ft-all.json").read_text())["data"]["partial"]
+    rec = json.loads(open(b).read())
+    rec["data"]["instances"][0]["n"] = 100  # (100, 0.05, 2) present, (100, 0.05, 0/1) and (50, 0.05, 2) missing
+    open(b, "w").write(json.dumps(rec))
+    _neurobench.merge([a, b], "gap", docs_dir=str(out))
+    assert "**Partial: 3 of the 6 instances of the grid.**" in (out / "benchmarks.md").read_text()

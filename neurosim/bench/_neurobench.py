@@ -310,3 +310,47 @@ def rerender(json_path: str) -> str:
     name, _, variant = key.partition("-")[2].partition("-")
     return record_section(f"neurobench-{name}", md, data, env=rec["env"], variant=variant or None,
                           docs_dir=os.path.dirname(os.path.dirname(os.path.abspath(json_path))) or default_docs_dir())
+
+
+def merge(json_paths, variant: str, docs_dir: str | None = None) -> str:
+    """Record one ``neurobench-<scenario>/<variant>`` section from several recorded runs of the same
+    scenario and budgets (e.g. seed 0 from one run and seeds 1–4 from two runs on two cores), so the
+    tables average over every seed. Each run keeps its own command, date and commit in the section."""
+    import json
+
+    from ._neurobench_report import markdown
+    from ._report import record_section
+
+    recs = [json.load(open(p)) for p in json_paths]
+    first = recs[0]["data"]
+    for path, r in zip(json_paths, recs):
+        d = r["data"]
+        if (d["scenario"], d["timeouts"], d["replicas"]) != (first["scenario"], first["timeouts"], first["replicas"]):
+            raise ValueError(f"{path}: scenario/budgets/replicas ({d['scenario']}, {d['timeouts']}, {d['replicas']}) "
+                             f"differ from {json_paths[0]}'s ({first['scenario']}, {first['timeouts']}, {first['replicas']})")
+    seen, instances = {}, []
+    for path, r in zip(json_paths, recs):
+        for inst in r["data"]["instances"]:
+            key = (inst["n"], inst["density"], inst["seed"])
+            if key in seen:
+                raise ValueError(f"{path}: instance n={key[0]} density={key[1]:g} seed={key[2]} is also in {seen[key]}")
+            seen[key] = path
+            instances.append(inst)
+    instances.sort(key=lambda i: (i["n"], i["density"], i["seed"]))
+    peers = {k: v for r in recs for k, v in r["data"]["peers"].items()}
+    runs = [f"`{r['data']['command']}` ({r['env']['date']}, commit {r['env']['commit']})" for r in recs]
+    # complete when every (n, density, seed) of the merged sizes × densities × seeds is there, whatever
+    # the parts were (a stopped run completed by a second one is whole)
+    grid = {(i["n"], i["density"], i["seed"]) for i in instances}
+    axes = [sorted({k[j] for k in grid}) for j in range(3)]
+    partial = len(grid) < len(axes[0]) * len(axes[1]) * len(axes[2])
+    data = {**first, "instances": instances, "peers": peers, "partial": partial,
+            "command": " + ".join(r["data"]["command"] for r in recs), "merged_from": [str(p) for p in json_paths]}
+    md = (f"Merged from {len(recs)} recorded runs (`neurosim.bench._neurobench.merge`): " + "; ".join(runs) + ".\n\n"
+          + markdown(data))
+    if partial:
+        md = f"**Partial: {len(instances)} of the {len(axes[0]) * len(axes[1]) * len(axes[2])} instances of the grid.**\n\n" + md
+    env = dict(recs[-1]["env"])
+    env["date"] = ", ".join(dict.fromkeys(r["env"]["date"] for r in recs))
+    env["commit"] = ", ".join(dict.fromkeys(r["env"]["commit"] for r in recs))
+    return record_section(f"neurobench-{first['scenario']}", md, data, env=env, variant=variant, docs_dir=docs_dir)

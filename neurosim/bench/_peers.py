@@ -8,7 +8,8 @@ when the workload graph has been loaded"). Peers, all optional (the ``bench`` ex
 * ``dwave-samplers SA``: one read, sweeps fitted to the budget from a calibration;
 * ``dwave-samplers tabu``: one read with ``timeout`` = the budget;
 * ``SB ballistic`` / ``SB discrete`` (simulated-bifurcation, PyTorch CPU, one thread): 128 agents (its default),
-  ``max_steps`` fitted to the budget, its default early stopping;
+  ``max_steps`` fitted to the budget, its default early stopping, and its ``timeout`` set to the budget
+  (before it was, a call on a large dense instance could run minutes past a 1 s budget);
 * ``OpenJij SA``: one read, sweeps fitted to the budget.
 
 Budget fitting (SA, SB, OpenJij): the per-call overhead is the fastest of 3 calls with 1 unit of work,
@@ -76,11 +77,17 @@ class FittedPeer:
         elif self.per_unit is None:
             self.per_unit = max(dt / work, 1e-9)
 
+    #: wall-clock cap of the current call for peers that take one (SB's ``timeout``): the calibration's
+    #: limit while calibrating, then the budget, so a misjudged per-unit time cannot run a call far over it
+    deadline = 5.0
+
     def solve(self, tau: float, seed: int = 0):
         """``(states (k, n) int8, wall seconds, info)`` of one run sized to ``tau`` seconds."""
         if self.per_unit is None:
+            self.deadline = 5.0
             self.calibrate()
         work = int(min(max(1, (tau - self.overhead) / self.per_unit), self.max_work))
+        self.deadline = tau
         x, dt = self._timed(work, seed)
         self._update(work, dt)  # the next budget is fitted with what this run measured
         return np.asarray(x, dtype=np.int8).reshape(-1, self.Q.shape[0]), dt, {"work": work}
@@ -135,7 +142,10 @@ class SimulatedBifurcation(FittedPeer):
         import simulated_bifurcation as sb
 
         self.torch.manual_seed(seed)
-        x, _ = sb.minimize(self.T, domain="binary", agents=self.agents, max_steps=work, mode=self.mode, best_only=False, verbose=False)
+        # SB's early stopping makes its per-step time hard to calibrate (a converged calibration call is
+        # short, a later run on a harder instance is not): its own timeout holds each call to the budget
+        x, _ = sb.minimize(self.T, domain="binary", agents=self.agents, max_steps=work, mode=self.mode, best_only=False,
+                           verbose=False, timeout=self.deadline)
         return x.cpu().numpy().astype(np.int8)
 
 
