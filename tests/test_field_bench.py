@@ -149,7 +149,8 @@ def test_merge_averages_the_seeds_of_several_runs(tmp_path):
     rec = json.loads((out / "benchmarks" / "neurobench-ft-all.json").read_text())
     assert [i["seed"] for i in rec["data"]["instances"]] == [0, 1, 2]
     md = (out / "benchmarks.md").read_text()
-    assert "<!-- bench:neurobench-ft/all -->" in md and "`run a` (day a, commit a)" in md
+    assert "<!-- bench:neurobench-ft/all -->" in md and "`run a` (day a, commit a, CPU, " in md
+    assert "different machines" not in md
     assert "| 50 | 0.05 | 3 | 0.100 |" in md  # mean gap over the three seeds
     with pytest.raises(ValueError, match="seed=0 is also in"):
         _neurobench.merge([a, a], "dup", docs_dir=str(out))
@@ -169,3 +170,31 @@ def test_merge_is_complete_only_when_the_grid_is(tmp_path):
     open(b, "w").write(json.dumps(rec))
     _neurobench.merge([a, b], "gap", docs_dir=str(out))
     assert "**Partial: 3 of the 6 instances of the grid.**" in (out / "benchmarks.md").read_text()
+
+
+def test_merge_says_when_the_runs_were_on_different_machines(tmp_path):
+    import json
+
+    a, b = _recorded_run(tmp_path, "a", [0]), _recorded_run(tmp_path, "b", [1])
+    rec = json.loads(open(b).read())
+    rec["env"]["device"] = "CPU: other"
+    open(b, "w").write(json.dumps(rec))
+    out = tmp_path / "docs"
+    _neurobench.merge([a, b], "all", docs_dir=str(out))
+    assert "**The runs were on different machines**" in (out / "benchmarks.md").read_text()
+
+
+def test_retarget_scores_a_run_against_bks_rows_added_after_it():
+    pts = [{"solver": "sa float", "timeout_s": 0.1, "time_s": 0.1, "cost": -9.0},
+           {"solver": "sa float", "timeout_s": 1.0, "time_s": 1.0, "cost": -10.0}]
+    inst = {"n": 500, "density": 0.05, "seed": 3, "bks": -10.0, "bks_how": "best of this run (not in the BKS table)",
+            "best_run": -10.0, "points": pts, "tts": {}}
+    known = dict(inst, seed=4, bks_how="exact", points=[dict(p) for p in pts])
+    data = {"instances": [inst, known]}
+    table = {(500, 0.05, 3): {"bks_cost": -12, "reads": 100, "restarts": 50},
+             (500, 0.05, 4): {"bks_cost": -12, "reads": 100, "restarts": 50}}
+    assert _neurobench.retarget(data, table) == [(500, 0.05, 3)]
+    assert inst["bks"] == -12.0 and "added after the run" in inst["bks_how"]
+    np.testing.assert_allclose([p["gap"] for p in pts], [3 / 12, 2 / 12])
+    assert inst["tts"]["sa float"] == {"0.1": None, "0.05": None, "0.01": None}
+    assert known["bks"] == -10.0 and "gap" not in known["points"][0]  # a run scored against a listed BKS is left alone

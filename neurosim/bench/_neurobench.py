@@ -291,7 +291,33 @@ def _command(args) -> str:
     return " ".join(parts)
 
 
-def rerender(json_path: str) -> str:
+def retarget(data, bks_table: dict) -> list:
+    """Score a recorded MIS run against BKS rows added to the table after it ran: an instance the run
+    had to score against its own best (``best of this run``) gets the table's BKS, its gaps and tts
+    recomputed. Returns the retargeted (n, density, seed) keys; the data is changed in place."""
+    changed = []
+    for inst in data["instances"]:
+        row = bks_table.get((inst["n"], round(inst["density"], 6), inst["seed"]))
+        if row is None or not inst["bks_how"].startswith("best of this run"):
+            continue
+        target = float(row["bks_cost"])
+        inst["bks"], inst["bks_how"] = target, f"tabu {row['reads']} reads × {row['restarts']} restarts (table row added after the run)"
+        by = {}
+        for p in inst["points"]:
+            p["gap"] = abs(p["cost"] - target) / abs(target)
+            by.setdefault(p["solver"], []).append(p)
+        inst["tts"] = {name: tts(pts, target) for name, pts in by.items()}
+        changed.append((inst["n"], inst["density"], inst["seed"]))
+    return changed
+
+
+def _run_line(rec) -> str:
+    env = rec["env"]
+    return (f"`{rec['data']['command']}` ({env['date']}, commit {env['commit']}, "
+            f"{env.get('device', '?')}, {env.get('cpu_isa', '?')})")
+
+
+def rerender(json_path: str, bks_path: str | None = None) -> str:
     """Rewrite a recorded ``neurobench-*`` section from its JSON (``docs/benchmarks/neurobench-*.json``)
     with the current report code, keeping the run's own environment line (device, date, commit)."""
     import json
@@ -300,9 +326,13 @@ def rerender(json_path: str) -> str:
     from ._neurobench_report import markdown
     from ._report import default_docs_dir, record_section
 
+    from ._neurobench_bks import read_table
+
     with open(json_path) as fh:
         rec = json.load(fh)
     data = rec["data"]
+    if data["scenario"] in ("ft", "tts"):
+        retarget(data, read_table(bks_path))
     md = markdown(data)
     if data.get("partial"):
         md = f"**Partial: {len(data['instances'])} instance(s) done so far** (the run records after every instance).\n\n" + md
@@ -312,16 +342,20 @@ def rerender(json_path: str) -> str:
                           docs_dir=os.path.dirname(os.path.dirname(os.path.abspath(json_path))) or default_docs_dir())
 
 
-def merge(json_paths, variant: str, docs_dir: str | None = None) -> str:
+def merge(json_paths, variant: str, docs_dir: str | None = None, bks_path: str | None = None) -> str:
     """Record one ``neurobench-<scenario>/<variant>`` section from several recorded runs of the same
     scenario and budgets (e.g. seed 0 from one run and seeds 1–4 from two runs on two cores), so the
     tables average over every seed. Each run keeps its own command, date and commit in the section."""
     import json
 
+    from ._neurobench_bks import read_table
     from ._neurobench_report import markdown
     from ._report import record_section
 
     recs = [json.load(open(p)) for p in json_paths]
+    table = read_table(bks_path)
+    for r in recs:
+        retarget(r["data"], table)
     first = recs[0]["data"]
     for path, r in zip(json_paths, recs):
         d = r["data"]
@@ -338,7 +372,8 @@ def merge(json_paths, variant: str, docs_dir: str | None = None) -> str:
             instances.append(inst)
     instances.sort(key=lambda i: (i["n"], i["density"], i["seed"]))
     peers = {k: v for r in recs for k, v in r["data"]["peers"].items()}
-    runs = [f"`{r['data']['command']}` ({r['env']['date']}, commit {r['env']['commit']})" for r in recs]
+    runs = [_run_line(r) for r in recs]
+    devices = {(r["env"].get("device"), r["env"].get("cpu_isa")) for r in recs}
     # complete when every (n, density, seed) of the merged sizes × densities × seeds is there, whatever
     # the parts were (a stopped run completed by a second one is whole)
     grid = {(i["n"], i["density"], i["seed"]) for i in instances}
@@ -348,9 +383,13 @@ def merge(json_paths, variant: str, docs_dir: str | None = None) -> str:
             "command": " + ".join(r["data"]["command"] for r in recs), "merged_from": [str(p) for p in json_paths]}
     md = (f"Merged from {len(recs)} recorded runs (`neurosim.bench._neurobench.merge`): " + "; ".join(runs) + ".\n\n"
           + markdown(data))
+    if len(devices) > 1:  # timed budgets on different CPUs are not one measurement: say so above the tables
+        md = "**The runs were on different machines** (see each run's device above); the budgets are wall time on each.\n\n" + md
     if partial:
         md = f"**Partial: {len(instances)} of the {len(axes[0]) * len(axes[1]) * len(axes[2])} instances of the grid.**\n\n" + md
     env = dict(recs[-1]["env"])
     env["date"] = ", ".join(dict.fromkeys(r["env"]["date"] for r in recs))
     env["commit"] = ", ".join(dict.fromkeys(r["env"]["commit"] for r in recs))
+    for k in ("device", "cpu_isa"):
+        env[k] = " / ".join(dict.fromkeys(str(r["env"].get(k, "?")) for r in recs))
     return record_section(f"neurobench-{first['scenario']}", md, data, env=env, variant=variant, docs_dir=docs_dir)
