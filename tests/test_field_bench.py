@@ -198,3 +198,14 @@ def test_retarget_scores_a_run_against_bks_rows_added_after_it():
     np.testing.assert_allclose([p["gap"] for p in pts], [3 / 12, 2 / 12])
     assert inst["tts"]["sa float"] == {"0.1": None, "0.05": None, "0.01": None}
     assert known["bks"] == -10.0 and "gap" not in known["points"][0]  # a run scored against a listed BKS is left alone
+
+
+def test_fig2_table_is_gap_percent_mean_and_sd_over_seeds():
+    from neurosim.bench._neurobench_report import fig2_table
+
+    def inst(seed, gap):
+        return {"n": 500, "density": 0.05, "seed": seed, "points": [{"solver": "sa loihi2", "timeout_s": 1.0, "gap": gap}]}
+
+    assert fig2_table([inst(0, 0.1)], [1.0]) == ""  # one seed: no spread to show
+    md = fig2_table([inst(0, 0.1), inst(1, 0.3)], [1.0])
+    assert "| 500 | 0.05 | 2 | 1 | 20.0 ± 10.0 |" in md
