@@ -209,3 +209,11 @@ def test_fig2_table_is_gap_percent_mean_and_sd_over_seeds():
     assert fig2_table([inst(0, 0.1)], [1.0]) == ""  # one seed: no spread to show
     md = fig2_table([inst(0, 0.1), inst(1, 0.3)], [1.0])
     assert "| 500 | 0.05 | 2 | 1 | 20.0 ± 10.0 |" in md
+
+
+def test_a_misspelt_peer_is_an_error_not_a_dropped_column():
+    from neurosim.bench._peers import available_peers
+
+    with pytest.raises(ValueError, match=r"unknown peer\(s\) \['dwave SA'\]"):
+        available_peers(["dwave SA"])
+    assert available_peers([]) == []

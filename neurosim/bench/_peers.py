@@ -184,6 +184,9 @@ PEERS = (DwaveSA, DwaveTabu, SBBallistic, SBDiscrete, OpenJijSA)
 def available_peers(names=None) -> list:
     """Peer classes whose packages are installed (optionally only those named)."""
     need = {"dwave-samplers": ("dwave.samplers", "dimod"), "simulated-bifurcation": ("simulated_bifurcation", "torch"), "openjij": ("openjij",)}
+    unknown = [n for n in (names or []) if n not in {cls.name for cls in PEERS}]
+    if unknown:  # a misspelt peer must not silently drop out of the comparison
+        raise ValueError(f"--peers: unknown peer(s) {unknown}; known: {[cls.name for cls in PEERS]}")
     out = []
     for cls in PEERS:
         if names is not None and cls.name not in names:
