@@ -190,12 +190,18 @@ class MIS:
         """Make each state independent by removing, one at a time, the chosen vertex with the most
         chosen neighbours (ties: lowest index). Returns int8 states of the same shape."""
         x = _as_01(states, self.n).astype(np.int8).reshape(-1, self.n).copy()
+        # chosen-neighbour weight of every vertex, kept up to date as vertices leave (one row per removal,
+        # not a matvec: the same greedy order, O(degree) a step)
+        load = self.adjacency.matvec(x.astype(np.float64))
         for k in range(x.shape[0]):
             while True:
-                nb = self.adjacency.matvec(x[k].astype(np.float64)) * x[k]
-                if nb.max(initial=0) <= 0:
+                inside = load[k] * x[k]
+                v = int(np.argmax(inside))
+                if inside[v] <= 0:
                     break
-                x[k, int(np.argmax(nb))] = 0
+                x[k, v] = 0
+                cols, vals = self.adjacency.row(v)
+                load[k, cols] -= vals
         return x.reshape(np.shape(states))
 
     def report(self, states) -> dict:

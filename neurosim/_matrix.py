@@ -161,9 +161,20 @@ class SymmetricMatrix:
         if self.is_dense:
             return x @ self.dense  # symmetric
         flat = x.reshape(-1, self.n)
+        # one bincount per row: np.add.at is ~30× slower, which made repairing n = 1000 MIS states (a
+        # matvec per removed vertex) take minutes
         out = np.zeros_like(flat)
-        np.add.at(out, (slice(None), self.rows), flat[:, self.cols] * self.vals)
+        for k in range(flat.shape[0]):
+            out[k] = np.bincount(self.rows, weights=flat[k, self.cols] * self.vals, minlength=self.n)
         return out.reshape(x.shape)
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(columns, values)`` of the nonzeros of row ``i``."""
+        if self.is_dense:
+            cols = np.flatnonzero(self.dense[i])
+            return cols, self.dense[i, cols]
+        lo, hi = np.searchsorted(self.rows, [i, i + 1])
+        return self.cols[lo:hi], self.vals[lo:hi]
 
     def quadratic(self, x: np.ndarray) -> np.ndarray:
         """``x^T M x`` for x of shape (..., n)."""

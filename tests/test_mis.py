@@ -143,3 +143,28 @@ def test_brute_force_reference_itself():
     assert brute_force_mis(5, [(i, (i + 1) % 5) for i in range(5)]) == 2  # C5
     assert brute_force_mis(4, list(itertools.combinations(range(4), 2))) == 1  # K4
     assert brute_force_mis(6, []) == 6
+
+
+def _greedy_repair_reference(adjacency_dense, x):
+    """The greedy rule written the slow, obvious way: recount conflicts after every removal."""
+    x = x.copy()
+    while True:
+        inside = (adjacency_dense @ x) * x
+        if inside.max(initial=0) <= 0:
+            return x
+        x[int(np.argmax(inside))] = 0
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_repair_follows_the_greedy_rule_exactly(dense):
+    rng = np.random.default_rng(7)
+    p = mis.generate(60, 0.2, 3)
+    A = p.adjacency.to_dense()
+    if dense:
+        p = mis.MIS.from_graph(A, penalty=p.penalty)
+        assert p.adjacency.is_dense
+    states = rng.integers(0, 2, size=(16, 60)).astype(np.int8)
+    states[0] = 1
+    got = p.repair(states)
+    for s, g in zip(states, got):
+        np.testing.assert_array_equal(g, _greedy_repair_reference(A, s.astype(np.float64)))
