@@ -188,13 +188,17 @@ def solve_instance(problem, target, how, *, taus, scenario, replicas, models, pr
     if target is None:
         target, how = min(p["cost"] for p in points), how
     best_run = min(p["cost"] for p in points)
-    for p in points:
-        p["gap"] = (p["cost"] - target) / abs(target) if signed else abs(p["cost"] - target) / abs(target)
+    return {"bks": target, "bks_how": how, "best_run": best_run, "points": points, "unsupported": unsupported, "failed": failed,
+            "tts": score(points, target, signed), "compile_s": {s.name: s.compile_s for s in solvers}}
+
+
+def score(points, target, signed=False) -> dict:
+    """Set each point's gap to ``target`` (in place) and return every solver's tts."""
     by = {}
     for p in points:
+        p["gap"] = (p["cost"] - target) / abs(target) if signed else abs(p["cost"] - target) / abs(target)
         by.setdefault(p["solver"], []).append(p)
-    return {"bks": target, "bks_how": how, "best_run": best_run, "points": points, "unsupported": unsupported, "failed": failed,
-            "tts": {name: tts(pts, target) for name, pts in by.items()}, "compile_s": {s.name: s.compile_s for s in solvers}}
+    return {name: tts(pts, target) for name, pts in by.items()}
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -302,11 +306,7 @@ def retarget(data, bks_table: dict) -> list:
             continue
         target = float(row["bks_cost"])
         inst["bks"], inst["bks_how"] = target, f"tabu {row['reads']} reads × {row['restarts']} restarts (table row added after the run)"
-        by = {}
-        for p in inst["points"]:
-            p["gap"] = abs(p["cost"] - target) / abs(target)
-            by.setdefault(p["solver"], []).append(p)
-        inst["tts"] = {name: tts(pts, target) for name, pts in by.items()}
+        inst["tts"] = score(inst["points"], target)
         changed.append((inst["n"], inst["density"], inst["seed"]))
     return changed
 
