@@ -2,6 +2,7 @@
 bqp directory reader (no timings asserted)."""
 
 import itertools
+import json
 import os
 
 import numpy as np
@@ -127,7 +128,6 @@ def test_ratio_table_does_not_score_beating_the_bks_as_a_loss():
 
 
 def _recorded_run(tmp_path, name, seeds, timeouts=(1.0,)):
-    import json
 
     inst = [{"n": 50, "density": 0.05, "seed": s, "bks": -10.0, "bks_how": "exact", "best_run": -10.0,
              "points": [{"solver": "sa float", "timeout_s": 1.0, "time_s": 1.0, "cost": -10.0 + s, "gap": s / 10}],
@@ -141,7 +141,6 @@ def _recorded_run(tmp_path, name, seeds, timeouts=(1.0,)):
 
 
 def test_merge_averages_the_seeds_of_several_runs(tmp_path):
-    import json
 
     a, b = _recorded_run(tmp_path, "a", [0]), _recorded_run(tmp_path, "b", [2, 1])
     out = tmp_path / "docs"
@@ -159,7 +158,6 @@ def test_merge_averages_the_seeds_of_several_runs(tmp_path):
 
 
 def test_merge_is_complete_only_when_the_grid_is(tmp_path):
-    import json
 
     a, b = _recorded_run(tmp_path, "a", [0, 1]), _recorded_run(tmp_path, "b", [2])
     out = tmp_path / "docs"
@@ -217,3 +215,46 @@ def test_a_misspelt_peer_is_an_error_not_a_dropped_column():
     with pytest.raises(ValueError, match=r"unknown peer\(s\) \['dwave SA'\]"):
         available_peers(["dwave SA"])
     assert available_peers([]) == []
+
+
+def _fig2_record(path, points_by_seed, bks=-10.0, how="tabu 100 reads × 50 restarts", device="CPU: A"):
+    insts = [{"n": 250, "density": 0.05, "seed": seed, "bks": bks, "bks_how": how, "best_run": min(p["cost"] for p in pts),
+              "points": pts, "tts": {}} for seed, pts in points_by_seed.items()]
+    rec = {"env": {"device": device, "cpu_isa": "AVX2"}, "data": {"scenario": "ft", "instances": insts}}
+    path.write_text(json.dumps(rec))
+    return str(path)
+
+
+def test_fig2_plot_pools_runs_and_draws_mean_and_sd_of_gap_percent(tmp_path):
+    from neurosim.bench._neurobench_fig2 import plot_fig2
+
+    def pt(tau, cost):
+        return {"solver": "neurosa float", "timeout_s": tau, "time_s": tau, "cost": cost, "gap": abs(cost + 10) / 10}
+
+    short = _fig2_record(tmp_path / "a.json", {0: [pt(0.1, -8.0), pt(1.0, -9.0)], 1: [pt(0.1, -6.0), pt(1.0, -10.0)]})
+    long = _fig2_record(tmp_path / "b.json", {0: [pt(10.0, -10.0)], 1: [pt(10.0, -10.0)]}, device="CPU: B")
+    out = tmp_path / "fig2.png"
+    series = plot_fig2([short, long], str(out), bks_path=str(tmp_path / "no-table.csv"))
+    t, mean, sd, seeds = series["neurosa float"][(250, 0.05)]
+    np.testing.assert_allclose(t, [0.1, 1.0, 10.0])
+    np.testing.assert_allclose(mean, [30.0, 5.0, 0.0])  # gaps 0.2 and 0.4, 0.1 and 0, 0 and 0
+    np.testing.assert_allclose(sd, [10.0, 5.0, 0.0])
+    assert seeds == 2 and out.stat().st_size > 10_000
+    with pytest.raises(ValueError, match=r"solver\(s\) \['tabu'\] not in these runs"):
+        plot_fig2([short], str(out), solvers=["tabu"], bks_path=str(tmp_path / "no-table.csv"))
+
+
+def test_fig2_plot_refuses_a_point_in_two_runs_and_rescores_to_the_pooled_best(tmp_path):
+    from neurosim.bench._neurobench_fig2 import plot_fig2, pooled_instances
+
+    def pt(tau, cost, ref):
+        return {"solver": "sa float", "timeout_s": tau, "time_s": tau, "cost": cost, "gap": abs(cost - ref) / abs(ref)}
+
+    own = "best of this run (not in the BKS table)"
+    a = _fig2_record(tmp_path / "a.json", {0: [pt(1.0, -9.0, -9.0)]}, bks=-9.0, how=own)
+    b = _fig2_record(tmp_path / "b.json", {0: [pt(10.0, -12.0, -12.0)]}, bks=-12.0, how=own)
+    (inst,), _ = pooled_instances([a, b], bks_path=str(tmp_path / "no-table.csv"))
+    assert inst["bks"] == -12.0 and "pooled" in inst["bks_how"]
+    np.testing.assert_allclose(sorted(p["gap"] for p in inst["points"]), [0.0, 0.25])
+    with pytest.raises(ValueError, match=r"sa float at τ = 1 s on n=250 density=0.05 seed=0 is also in"):
+        plot_fig2([a, a], str(tmp_path / "x.png"), bks_path=str(tmp_path / "no-table.csv"))
