@@ -232,14 +232,15 @@ def test_fig2_plot_pools_runs_and_draws_mean_and_sd_of_gap_percent(tmp_path):
         return {"solver": "neurosa float", "timeout_s": tau, "time_s": tau, "cost": cost, "gap": abs(cost + 10) / 10}
 
     short = _fig2_record(tmp_path / "a.json", {0: [pt(0.1, -8.0), pt(1.0, -9.0)], 1: [pt(0.1, -6.0), pt(1.0, -10.0)]})
-    long = _fig2_record(tmp_path / "b.json", {0: [pt(10.0, -10.0)], 1: [pt(10.0, -10.0)]}, device="CPU: B")
+    long = _fig2_record(tmp_path / "b.json", {0: [pt(10.0, -10.0), pt(100.0, -9.0)], 1: [pt(10.0, -10.0)]}, device="CPU: B")
     out = tmp_path / "fig2.png"
     series = plot_fig2([short, long], str(out), bks_path=str(tmp_path / "no-table.csv"))
-    t, mean, sd, seeds = series["neurosa float"][(250, 0.05)]
-    np.testing.assert_allclose(t, [0.1, 1.0, 10.0])
-    np.testing.assert_allclose(mean, [30.0, 5.0, 0.0])  # gaps 0.2 and 0.4, 0.1 and 0, 0 and 0
-    np.testing.assert_allclose(sd, [10.0, 5.0, 0.0])
-    assert seeds == 2 and out.stat().st_size > 10_000
+    x = series["neurosa float"][(250, 0.05)]
+    np.testing.assert_allclose(x.taus, [0.1, 1.0, 10.0, 100.0])
+    np.testing.assert_allclose(x.mean, [30.0, 5.0, 0.0, 10.0])  # gaps 0.2 and 0.4, 0.1 and 0, 0 and 0, 0.1 alone
+    np.testing.assert_allclose(x.sd, [10.0, 5.0, 0.0, 0.0])
+    assert x.seeds == 2 and list(x.with_point) == [2, 2, 2, 1] and list(x.complete) == [True, True, True, False]
+    assert out.stat().st_size > 10_000
     with pytest.raises(ValueError, match=r"solver\(s\) \['tabu'\] not in these runs"):
         plot_fig2([short], str(out), solvers=["tabu"], bks_path=str(tmp_path / "no-table.csv"))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import NamedTuple
 
 import numpy as np
 
@@ -70,21 +71,35 @@ def _common_reference(inst, refs):
     score(inst["points"], inst["bks"])
 
 
+class Series(NamedTuple):
+    """One solver on one (n, density): per timeout, gap% mean and s.d. over the seeds that have a point
+    there (``with_point``) of the ``seeds`` instances of that (n, density)."""
+
+    taus: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    with_point: np.ndarray
+    seeds: int
+
+    @property
+    def complete(self) -> np.ndarray:
+        return self.with_point == self.seeds
+
+
 def fig2_series(instances, solver: str) -> dict:
-    """``{(n, density): (taus, mean gap%, s.d. gap%, seeds)}`` for one solver, over the timeouts at which
-    every seed of that (n, density) has a point (a τ that some seeds lack is left out, not averaged
-    over fewer seeds)."""
+    """``{(n, density): Series}`` for one solver. A timeout that only some seeds were run at (e.g. 100 s
+    at seed 0) is kept and flagged (``with_point < seeds``); the plot draws it apart, as an open marker,
+    so a mean over fewer seeds is never read as the mean over all of them."""
     out = {}
     for (n, d), insts in groups(instances).items():
         taus = sorted({p["timeout_s"] for i in insts for p in i["points"] if p["solver"] == solver})
         rows = []
         for tau in taus:
-            g = [gap_at(i, solver, tau) for i in insts]
-            if all(v is not None for v in g):
-                rows.append((tau, 100 * float(np.mean(g)), 100 * float(np.std(g))))
+            g = [v for v in (gap_at(i, solver, tau) for i in insts) if v is not None]
+            rows.append((tau, 100 * float(np.mean(g)), 100 * float(np.std(g)), len(g)))
         if rows:
-            t, m, s = (np.array(c) for c in zip(*rows))
-            out[(n, d)] = (t, m, s, len(insts))
+            t, m, sd, k = (np.array(c) for c in zip(*rows))
+            out[(n, d)] = Series(t, m, sd, k.astype(int), len(insts))
     return out
 
 
@@ -116,9 +131,8 @@ def plot_fig2(json_paths, out: str, *, sizes=None, densities=None, solvers=None,
             for k, s in enumerate(solvers):
                 if (n, d) not in series[s]:
                     continue
-                t, m, sd, seeds = series[s][(n, d)]
-                ax.plot(t, m, marker="o", ms=3, color=colours(k), label=s)
-                ax.fill_between(t, np.maximum(m - sd, 0), m + sd, color=colours(k), alpha=0.15, lw=0)
+                _draw(ax, series[s][(n, d)], colours(k), s)
+                seeds = series[s][(n, d)].seeds
             ax.set_xscale("log")
             ax.set_title(f"n = {n}, density {100 * d:g} %, {seeds} seed(s)", fontsize=8)
             ax.tick_params(labelsize=7)
@@ -129,12 +143,28 @@ def plot_fig2(json_paths, out: str, *, sizes=None, densities=None, solvers=None,
                 ax.set_xlabel("timeout τ (s)", fontsize=8)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(solvers), 5), fontsize=7, frameon=False)
-    machines = "; ".join(sorted({f"{e.get('device')} ({e.get('cpu_isa')})" for e in envs}))
-    fig.suptitle(f"NeuroBench QUBO-MIS, the Loihi 2 paper's Fig. 2 view: mean ± s.d. over seeds\n{machines}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.04 + 0.02 * ((len(solvers) - 1) // 5), 1, 0.95))
+    lines = ["NeuroBench QUBO-MIS, the Loihi 2 paper's Fig. 2 view: gap% mean ± s.d. over seeds"]
+    lines += sorted({f"{e.get('device')} ({e.get('cpu_isa')})" for e in envs})
+    if any((~x.complete).any() for per in series.values() for x in per.values()):
+        lines.append("open markers, dashed: a timeout run at fewer seeds (mean over those seeds)")
+    fig.suptitle("\n".join(lines), fontsize=8)
+    top = 1 - (0.012 * len(lines) + 0.01) * 10 / (2.6 * len(ds))
+    fig.tight_layout(rect=(0, 0.04 + 0.02 * ((len(solvers) - 1) // 5), 1, top))
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return series
+
+
+def _draw(ax, x: Series, colour, label):
+    full = x.complete
+    ax.plot(x.taus[full], x.mean[full], marker="o", ms=3, color=colour, label=label)
+    ax.fill_between(x.taus[full], np.maximum(x.mean[full] - x.sd[full], 0), x.mean[full] + x.sd[full], color=colour, alpha=0.15, lw=0)
+    if (~full).any():
+        # joined to the last full point so the eye follows the solver, dashed because it is fewer seeds
+        last = np.flatnonzero(full)[-1:] if full.any() else np.array([], int)
+        idx = np.concatenate([last, np.flatnonzero(~full)])
+        ax.plot(x.taus[idx], x.mean[idx], ls="--", lw=0.8, color=colour)
+        ax.plot(x.taus[~full], x.mean[~full], ls="none", marker="o", ms=4, mfc="none", color=colour)
 
 
 def _csv(s, conv):
