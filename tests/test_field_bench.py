@@ -259,3 +259,12 @@ def test_fig2_plot_refuses_a_point_in_two_runs_and_rescores_to_the_pooled_best(t
     np.testing.assert_allclose(sorted(p["gap"] for p in inst["points"]), [0.0, 0.25])
     with pytest.raises(ValueError, match=r"sa float at τ = 1 s on n=250 density=0.05 seed=0 is also in"):
         plot_fig2([a, a], str(tmp_path / "x.png"), bks_path=str(tmp_path / "no-table.csv"))
+
+
+def test_ratio_table_of_a_run_without_peers_says_so_instead_of_listing_cells():
+    pts = [{"solver": "sa float", "timeout_s": 1.0, "cost": -9.0}, {"solver": "sa spinnaker2[float32]", "timeout_s": 1.0, "cost": -10.0}]
+    inst = {"n": 50, "density": 0.1, "seed": 0, "bks": -10.0, "best_run": -10.0, "points": pts}
+    md = _neurobench_report.ratio_table([inst], [1.0])
+    assert "No peer in this run" in md and "|" not in md
+    with_peer = dict(inst, points=pts + [{"solver": "dwave-samplers tabu", "timeout_s": 1.0, "cost": -10.0}])
+    assert "| 50 | 0.1 | 1 | sa spinnaker2[float32] (0.000) | = (both 0) |" in _neurobench_report.ratio_table([with_peer], [1.0])

@@ -85,6 +85,8 @@ def ratio_table(instances, taus) -> str:
     solvers = solvers_of(instances)
     ours = [s for s in solvers if is_neurosim(s)]
     peers = [s for s in solvers if not is_neurosim(s)]
+    if not peers:  # e.g. a chip-profile run with --peers none: a table of "best neurosim" alone says nothing
+        return "#### Ratio to each peer\n\nNo peer in this run (`--peers none`); see the gap tables."
     rows, ahead, cells = [], {p: 0 for p in peers}, {p: 0 for p in peers}
     for (n, d), insts in groups(instances).items():
         for tau in taus:
