@@ -268,3 +268,44 @@ def test_ratio_table_of_a_run_without_peers_says_so_instead_of_listing_cells():
     assert "No peer in this run" in md and "|" not in md
     with_peer = dict(inst, points=pts + [{"solver": "dwave-samplers tabu", "timeout_s": 1.0, "cost": -10.0}])
     assert "| 50 | 0.1 | 1 | sa spinnaker2[float32] (0.000) | = (both 0) |" in _neurobench_report.ratio_table([with_peer], [1.0])
+
+
+class _Clocked(_neurobench.ModelSolver):
+    """A ModelSolver whose runs take a known time, ``overhead + steps·per_step`` (first call of each
+    program ``first`` s more), so the budget fitting is tested without a clock."""
+
+    def __init__(self, key, overhead, per_step, first=0.0):
+        from neurosim import mis
+
+        super().__init__(mis.neurobench(10, 0.1, 0), key, None, 2)
+        self.clock, self.runs, self.first, self.warm = (overhead, per_step), [], first, set()
+
+    def _run(self, steps, seed):
+        import types
+
+        chunk = self.chunk if steps % self.chunk == 0 else self.unit
+        extra = 0.0 if chunk in self.warm else self.first
+        self.warm.add(chunk)
+        self.runs.append((steps, seed, chunk))
+        return types.SimpleNamespace(samples=np.zeros((2, 10), np.int8), time_run=self.clock[0] + steps * self.clock[1] + extra)
+
+
+@pytest.mark.parametrize("key", ["sa", "neurosa"])
+def test_model_budget_fit_fills_the_budget_in_whole_chunks_and_ignores_first_call_costs(key):
+    s = _Clocked(key, overhead=2e-4, per_step=1e-6, first=0.5)  # a 0.5 s first call fooled the old fit
+    for tau in (0.01, 0.1, 1.0):
+        _, dt, info = s.solve(tau, seed=3)
+        steps = info["steps"]
+        assert steps % s.chunk == 0 and dt <= tau * (1 + 1e-9)
+        assert dt > tau - s.chunk * 1e-6 - 1e-3 * tau, (tau, dt)  # within one chunk of the budget
+        assert s.runs[-1] == (steps, 3 + 1000, s.chunk)  # measured seeds are the old ones, never a calibration's
+    assert all(seed < 3 for _, seed, _ in s.runs[:-3])
+
+
+def test_model_budget_fit_below_one_chunk_runs_units_and_says_when_it_overruns():
+    s = _Clocked("sa", overhead=5e-4, per_step=1e-5)  # 8-step unit = 0.58 ms, 64-step chunk = 1.14 ms
+    _, dt, info = s.solve(1e-3)
+    # (1 ms − 0.5 ms overhead) / 0.08 ms a unit = 6.25: 6 units of 8 steps, the short program
+    assert info["steps"] == 48 and dt <= 1e-3
+    _, dt, info = s.solve(1e-4)  # below one unit: one unit, reported over the budget (as the peers are)
+    assert info["steps"] == 8 and dt > 1e-4

@@ -32,13 +32,25 @@ import time
 
 import numpy as np
 
+from ._peers import FittedPeer
+
 THRESHOLDS = (0.1, 0.05, 0.01)
 
 
 # ----------------------------------------------------------------------------- neurosim solvers
-class ModelSolver:
-    """One neurosim model (× profile) sized to a budget: steps/s from a calibration run, then the
-    largest power of two of steps (≥ 64; NeuroSA ≥ 4096 iterations) that fits; compile time reported apart."""
+class ModelSolver(FittedPeer):
+    """One neurosim model (× profile) sized to a budget the way the fitted peers are: wall time =
+    overhead + units × per-unit time, the overhead from one-unit runs and the per-unit time from a run of
+    ≥ 50 ms (both after a warm-up run, and re-estimated from every run), then the most units that fit.
+    A unit is 8 steps (NeuroSA: 256 single-pair iterations); runs of whole chunks (64 steps, NeuroSA
+    4096) use the long chunk, so every run of a solver shares two compiled programs. Timed: the run
+    alone (``time_run``: compilation is reported apart).
+
+    Before 2026-12-03 a run was the largest power of two of steps that fit one 512-step calibration,
+    which used about half the budget (Gibbs 5–26 %, its calibration being all first-call cost) and
+    never fewer than 64 steps / 4096 iterations (so 3–7× over a 1 ms budget at n ≥ 250)."""
+
+    max_work = 1 << 26
 
     def __init__(self, problem, key, hardware, replicas, seed=0):
         from neurosim.models import MODELS
@@ -46,34 +58,40 @@ class ModelSolver:
         self.p, self.key, self.hw, self.R, self.seed = problem, key, hardware, replicas, seed
         self.model = MODELS[key](problem, hardware=hardware)  # raises when the profile is unsupported
         self.name = f"{key} " + ("float" if hardware is None else hardware.label())
-        self.rate = None
-        self.compile_s = 0.0
-        # few chunk lengths, so that runs of different lengths share compiled programs (compiling is
-        # what costs on a busy machine): NeuroSA steps are single-pair iterations
-        self.chunks = (4096,) if key == "neurosa" else (64,)
-        self.calib_steps = 1 << 16 if key == "neurosa" else 512
+        self.per_unit, self.overhead, self.t_one, self.compile_s = None, 0.0, 0.0, 0.0
+        self.unit, self.chunk = (256, 4096) if key == "neurosa" else (8, 64)
+        self._last = None
 
     def _run(self, steps, seed):
         import neurosim as ns
 
-        chunk = max([c for c in self.chunks if c <= steps] or [self.chunks[0]])
-        res = ns.run(self.model, self.p, steps=steps, replicas=self.R, seed=seed, chunk=chunk)
+        res = ns.run(self.model, self.p, steps=steps, replicas=self.R, seed=seed,
+                     chunk=self.chunk if steps % self.chunk == 0 else self.unit)
         self.compile_s += res.time_compile
         return res
 
+    def calibrate(self):
+        self._timed(self.chunk // self.unit, 0)  # the long-chunk program's first call, untimed like the short one's
+        super().calibrate()
+
+    def _timed(self, work, seed):
+        self._last = self._run(int(work) * self.unit, self.seed + seed)
+        return self._last.samples, self._last.time_run
+
+    def units_for(self, tau: float) -> int:
+        work = super().units_for(tau)
+        per_chunk = self.chunk // self.unit
+        return work - work % per_chunk if work >= per_chunk else work  # whole long chunks: one program
+
     def solve(self, tau, seed=0):
-        if self.rate is None:
-            r = self._run(self.calib_steps, self.seed + 99)
-            self.rate = self.calib_steps / max(r.time_run, 1e-6)
-        steps = self.chunks[0]
-        while steps * 2 <= tau * self.rate:
-            steps *= 2
-        res = self._run(steps, self.seed + seed + 1000)
-        info = {"steps": steps, "replicas": self.R}
-        chip = getattr(res, "chip", None)
+        work = self.units_for(tau)
+        x, dt = self._timed(work, seed + 1000)  # calibration runs use seeds 0–2: never the measured ones
+        self._update(work, dt)
+        info = {"steps": work * self.unit, "replicas": self.R}
+        chip = getattr(self._last, "chip", None)
         if chip is not None:
             info["chip"] = _chip_fields(chip)
-        return np.asarray(res.samples, dtype=np.int8), res.time_run, info
+        return np.asarray(x, dtype=np.int8), dt, info
 
 
 def _chip_fields(chip) -> dict:

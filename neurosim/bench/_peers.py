@@ -13,7 +13,7 @@ when the workload graph has been loaded"). Peers, all optional (the ``bench`` ex
 * ``OpenJij SA``: one read, sweeps fitted to the budget.
 
 Budget fitting (SA, SB, OpenJij): the per-call overhead is the fastest of 3 calls with 1 unit of work,
-the per-unit time from a call of ≥ 50 ms (and re-estimated from every run); a run then gets ``(τ − overhead)/per_unit`` units (≥ 1). The
+the per-unit time from the line through it and a call of ≥ 50 ms (re-estimated from every run); a run then gets ``(τ − overhead)/per_unit`` units (≥ 1). The
 measured wall time of every run is reported, so a peer that cannot fit a small budget shows it.
 """
 
@@ -42,7 +42,7 @@ class FittedPeer:
     def __init__(self, Q: np.ndarray):
         self.Q = np.asarray(Q, dtype=np.float64)
         self.per_unit = None
-        self.overhead = 0.0
+        self.overhead = self.t_one = 0.0
         self._load()
 
     @property
@@ -59,7 +59,7 @@ class FittedPeer:
 
     def calibrate(self):
         self._timed(1, 0)  # warm-up (imports, first-call set-up)
-        self.overhead = min(self._timed(1, 1)[1] for _ in range(3))
+        self.t_one = self.overhead = min(self._timed(1, 1)[1] for _ in range(3))
         work, spent = 16, 0.0
         while True:
             dt = self._timed(work, 2)[1]
@@ -72,8 +72,11 @@ class FittedPeer:
         self._update(work, dt)
 
     def _update(self, work, dt):
-        if work >= 16 and dt > 1.5 * self.overhead:  # long enough to say something about the per-unit time
-            self.per_unit = max((dt - self.overhead) / work, dt / work / 10, 1e-9)
+        # the line through the one-unit time and this run (t = overhead + work·per_unit): taking the
+        # one-unit time itself as the overhead would count one unit twice and overrun by 1/work
+        if work >= 16 and dt > 1.5 * self.t_one:  # long enough to say something about the per-unit time
+            self.per_unit = max((dt - self.t_one) / (work - 1), dt / work / 10, 1e-9)
+            self.overhead = max(self.t_one - self.per_unit, 0.0)
         elif self.per_unit is None:
             self.per_unit = max(dt / work, 1e-9)
 
@@ -81,12 +84,16 @@ class FittedPeer:
     #: limit while calibrating, then the budget, so a misjudged per-unit time cannot run a call far over it
     deadline = 5.0
 
-    def solve(self, tau: float, seed: int = 0):
-        """``(states (k, n) int8, wall seconds, info)`` of one run sized to ``tau`` seconds."""
+    def units_for(self, tau: float) -> int:
+        """Units of work that fit ``tau`` seconds (≥ 1), calibrating first when not yet done."""
         if self.per_unit is None:
             self.deadline = 5.0
             self.calibrate()
-        work = int(min(max(1, (tau - self.overhead) / self.per_unit), self.max_work))
+        return int(min(max(1, (tau - self.overhead) / self.per_unit), self.max_work))
+
+    def solve(self, tau: float, seed: int = 0):
+        """``(states (k, n) int8, wall seconds, info)`` of one run sized to ``tau`` seconds."""
+        work = self.units_for(tau)
         self.deadline = tau
         x, dt = self._timed(work, seed)
         self._update(work, dt)  # the next budget is fitted with what this run measured
