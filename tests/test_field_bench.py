@@ -299,7 +299,7 @@ def test_model_budget_fit_fills_the_budget_in_whole_chunks_and_ignores_first_cal
         assert steps % s.chunk == 0 and dt <= tau * (1 + 1e-9)
         assert dt > tau - s.chunk * 1e-6 - 1e-3 * tau, (tau, dt)  # within one chunk of the budget
         assert s.runs[-1] == (steps, 3 + 1000, s.chunk)  # measured seeds are the old ones, never a calibration's
-    assert all(seed < 3 for _, seed, _ in s.runs[:-3])
+    assert all(seed < 4 for _, seed, _ in s.runs[:-3])  # calibration seeds 0–3
 
 
 def test_model_budget_fit_below_one_chunk_runs_units_and_says_when_it_overruns():
@@ -309,3 +309,22 @@ def test_model_budget_fit_below_one_chunk_runs_units_and_says_when_it_overruns()
     assert info["steps"] == 48 and dt <= 1e-3
     _, dt, info = s.solve(1e-4)  # below one unit: one unit, reported over the budget (as the peers are)
     assert info["steps"] == 8 and dt > 1e-4
+
+
+def test_a_peer_whose_calls_are_mostly_overhead_is_fitted_from_its_work_not_one_slow_call():
+    class Slow(_peers.FittedPeer):  # OpenJij-like: 0.3 s a call whatever the sweeps, 20 µs a sweep
+        name = "slow"
+
+        def __init__(self):
+            self.per_unit, self.overhead, self.t_one, self.calls, self.spent = None, 0.0, 0.0, 0, 0.0
+
+        def _timed(self, work, seed):
+            self.calls += 1
+            dt = 0.3 + 2e-5 * work + (0.6 if self.calls == 7 else 0.0)  # one slow call, at 256 sweeps
+            self.spent += dt
+            return np.zeros((1, 3), np.int8), dt
+
+    p = Slow()
+    # the old rule stopped at the slow call and fitted (0.9 − 0.3)/256 s a sweep: 100× too few sweeps
+    assert p.units_for(100.0) == pytest.approx((100.0 - 0.3) / 2e-5, rel=1e-3)
+    assert p.spent < 30.0

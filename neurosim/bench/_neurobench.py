@@ -85,7 +85,7 @@ class ModelSolver(FittedPeer):
 
     def solve(self, tau, seed=0):
         work = self.units_for(tau)
-        x, dt = self._timed(work, seed + 1000)  # calibration runs use seeds 0–2: never the measured ones
+        x, dt = self._timed(work, seed + 1000)  # calibration runs use seeds 0–3: never the measured ones
         self._update(work, dt)
         info = {"steps": work * self.unit, "replicas": self.R}
         chip = getattr(self._last, "chip", None)

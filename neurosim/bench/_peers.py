@@ -61,12 +61,22 @@ class FittedPeer:
         self._timed(1, 0)  # warm-up (imports, first-call set-up)
         self.t_one = self.overhead = min(self._timed(1, 1)[1] for _ in range(3))
         work, spent = 16, 0.0
+
+        def long_enough(dt):
+            # the work itself (beyond the one-unit time) ≥ 50 ms and ≥ that time: OpenJij's calls cost
+            # ~0.8 s whatever the sweeps at n = 1000, and the old rule (a call ≥ 2 × the overhead, or 5 s
+            # spent) ended on one slow call and fitted 3–15× too few sweeps
+            return dt - self.t_one >= max(0.05, self.t_one)
+
         while True:
             dt = self._timed(work, 2)[1]
             spent += dt
-            # long enough to see the per-unit time, or the calibration has cost 5 s (a peer whose calls are
-            # all overhead, e.g. SB on a busy machine, is then fitted from what was measured)
-            if dt >= max(0.05, 2 * self.overhead) or work >= self.max_work or spent > 5.0:
+            if long_enough(dt):
+                dt = min(dt, self._timed(work, 3)[1])  # a one-off slow call (a busy machine) must not end it
+                spent += dt
+                if long_enough(dt):
+                    break
+            if work >= self.max_work or spent > 30.0:  # all overhead (SB on a busy machine): fit what was seen
                 break
             work *= 4
         self._update(work, dt)
