@@ -328,3 +328,13 @@ def test_a_peer_whose_calls_are_mostly_overhead_is_fitted_from_its_work_not_one_
     # the old rule stopped at the slow call and fitted (0.9 − 0.3)/256 s a sweep: 100× too few sweeps
     assert p.units_for(100.0) == pytest.approx((100.0 - 0.3) / 2e-5, rel=1e-3)
     assert p.spent < 30.0
+
+
+def test_budget_table_gives_wall_time_over_budget_per_solver():
+    def inst(seed, t_sa, t_tabu):
+        return {"n": 50, "density": 0.1, "seed": seed, "points": [
+            {"solver": "sa float", "timeout_s": 0.001, "time_s": t_sa, "cost": -1.0},
+            {"solver": "dwave-samplers tabu", "timeout_s": 0.001, "time_s": t_tabu, "cost": -1.0}]}
+
+    md = _neurobench_report.budget_table([inst(0, 0.0009, 0.004), inst(1, 0.0011, 0.006), inst(2, 0.001, 0.02)], [0.001])
+    assert "| sa float | 1 (0.9–1.1) |" in md and "| dwave-samplers tabu | 6 (4–20) |" in md

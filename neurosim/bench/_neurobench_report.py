@@ -128,6 +128,22 @@ def fig2_table(instances, taus) -> str:
             + markdown_table(rows))
 
 
+def budget_table(instances, taus) -> str:
+    """Measured wall time ÷ τ per solver and budget (median, and the range, over the instances): a
+    solver whose calls cost more than τ (a peer's set-up per call, a model's smallest chunk) ran
+    longer than its budget, and its cell at that τ is a comparison at a longer time."""
+    rows = []
+    for s in solvers_of(instances):
+        row = {"solver": s}
+        for tau in taus:
+            r = [p["time_s"] / tau for i in instances for p in i["points"]
+                 if p["solver"] == s and abs(p["timeout_s"] - tau) <= 1e-12 * max(1, tau) and "time_s" in p]
+            row[f"τ = {tau:g} s"] = "—" if not r else f"{np.median(r):.2g} ({min(r):.2g}–{max(r):.2g})"
+        rows.append(row)
+    return ("#### Wall time ÷ budget (median and range over the instances; > 1: the run took longer than τ)\n\n"
+            + markdown_table(rows))
+
+
 def tts_table(instances, thresholds=("0.1", "0.05", "0.01")) -> str:
     """Mean latency over seeds when every seed reached the threshold (NeuroBench's rule), else k/N."""
     solvers = solvers_of(instances)
@@ -210,6 +226,7 @@ def markdown(data) -> str:
     parts += ft_tables(inst, show)
     if show:
         parts.append(ratio_table(inst, show))
+        parts.append(budget_table(inst, show))
         parts.append(fig2_table(inst, show))
     parts.append(tts_table(inst))
     study = neurosa_study(inst, max(taus))
