@@ -274,10 +274,10 @@ class _Clocked(_neurobench.ModelSolver):
     """A ModelSolver whose runs take a known time, ``overhead + steps·per_step`` (first call of each
     program ``first`` s more), so the budget fitting is tested without a clock."""
 
-    def __init__(self, key, overhead, per_step, first=0.0):
+    def __init__(self, key, overhead, per_step, first=0.0, shortest=None):
         from neurosim import mis
 
-        super().__init__(mis.neurobench(10, 0.1, 0), key, None, 2)
+        super().__init__(mis.neurobench(10, 0.1, 0), key, None, 2, shortest=shortest)
         self.clock, self.runs, self.first, self.warm = (overhead, per_step), [], first, set()
 
     def _run(self, steps, seed):
@@ -338,3 +338,20 @@ def test_budget_table_gives_wall_time_over_budget_per_solver():
 
     md = _neurobench_report.budget_table([inst(0, 0.0009, 0.004), inst(1, 0.0011, 0.006), inst(2, 0.001, 0.02)], [0.001])
     assert "| sa float | 1 (0.9–1.1) |" in md and "| dwave-samplers tabu | 6 (4–20) |" in md
+
+
+def test_model_budget_fit_of_long_budgets_only_runs_one_program():
+    s = _Clocked("sa", overhead=2e-4, per_step=1e-6, shortest=10.0)
+    _, dt, info = s.solve(10.0)
+    assert {chunk for _, _, chunk in s.runs} == {64} and info["steps"] % 64 == 0 and 9.9 < dt <= 10.0
+
+
+def test_solve_instance_runs_a_real_model_sized_to_each_budget():
+    from neurosim import mis
+
+    p = mis.neurobench(10, 0.1, 0)
+    r = _neurobench.solve_instance(p, -7.0, "exact", taus=[0.002, 0.02], scenario="ft", replicas=2, models=["sa"],
+                                   profiles=[], peers=[], log=lambda *a: None)
+    (a, b) = r["points"]
+    assert (a["timeout_s"], b["timeout_s"]) == (0.002, 0.02) and a["steps"] % 8 == 0 and b["steps"] >= a["steps"]
+    assert all(p["cost"] >= -7.0 and p["gap"] >= 0 and p["time_s"] > 0 for p in (a, b))

@@ -43,7 +43,8 @@ class ModelSolver(FittedPeer):
     overhead + units × per-unit time, the overhead from one-unit runs and the per-unit time from a run of
     ≥ 50 ms (both after a warm-up run, and re-estimated from every run), then the most units that fit.
     A unit is 8 steps (NeuroSA: 256 single-pair iterations); runs of whole chunks (64 steps, NeuroSA
-    4096) use the long chunk, so every run of a solver shares two compiled programs. Timed: the run
+    4096) use the long chunk, so every run of a solver shares two compiled programs; when no budget is
+    under ``coarse_from`` the unit is the chunk, and there is one. Timed: the run
     alone (``time_run``: compilation is reported apart).
 
     Before 2026-12-03 a run was the largest power of two of steps that fit one 512-step calibration,
@@ -52,7 +53,11 @@ class ModelSolver(FittedPeer):
 
     max_work = 1 << 26
 
-    def __init__(self, problem, key, hardware, replicas, seed=0):
+    #: budgets from this long on are fitted in whole chunks only: one compiled program instead of two
+    #: (a chunk of SA at n = 1000 is ~5 ms, a tenth of this), so long runs compile no more than before
+    coarse_from = 0.05
+
+    def __init__(self, problem, key, hardware, replicas, seed=0, shortest=None):
         from neurosim.models import MODELS
 
         self.p, self.key, self.hw, self.R, self.seed = problem, key, hardware, replicas, seed
@@ -60,6 +65,8 @@ class ModelSolver(FittedPeer):
         self.name = f"{key} " + ("float" if hardware is None else hardware.label())
         self.per_unit, self.overhead, self.t_one, self.compile_s = None, 0.0, 0.0, 0.0
         self.unit, self.chunk = (256, 4096) if key == "neurosa" else (8, 64)
+        if shortest is not None and shortest >= self.coarse_from:
+            self.unit = self.chunk
         self._last = None
 
     def _run(self, steps, seed):
@@ -102,7 +109,7 @@ def _chip_fields(chip) -> dict:
     return {k: float(v) for k, v in d.items() if isinstance(v, (int, float, np.floating, np.integer))}
 
 
-def model_solvers(problem, replicas, models=None, profiles=None):
+def model_solvers(problem, replicas, models=None, profiles=None, shortest=None):
     """``(solvers, unsupported)``: every model × {float, each profile} the model accepts."""
     from neurosim.hardware import PROFILES
     from neurosim.models import MODELS
@@ -112,7 +119,7 @@ def model_solvers(problem, replicas, models=None, profiles=None):
         for pname in [None] + list(profiles if profiles is not None else PROFILES):
             hw = None if pname is None else PROFILES[pname]
             try:
-                solvers.append(ModelSolver(problem, key, hw, replicas))
+                solvers.append(ModelSolver(problem, key, hw, replicas, shortest=shortest))
             except (ValueError, NotImplementedError, TypeError) as e:
                 unsupported.append({"model": key, "profile": pname, "reason": str(e).splitlines()[0][:160]})
     return solvers, unsupported
@@ -190,7 +197,7 @@ def solve_instance(problem, target, how, *, taus, scenario, replicas, models, pr
     Q = problem.to_qubo().matrix() if Q is None else Q
     cost_of = mis_cost(problem) if cost_of is None else cost_of
 
-    solvers, unsupported = model_solvers(problem, replicas, models, profiles)
+    solvers, unsupported = model_solvers(problem, replicas, models, profiles, shortest=min(taus))
     solvers += [PeerSolver(cls, Q) for cls in peers]
     points, failed = [], []
     for s in solvers:
