@@ -105,9 +105,16 @@ class FittedPeer:
         """``(states (k, n) int8, wall seconds, info)`` of one run sized to ``tau`` seconds."""
         work = self.units_for(tau)
         self.deadline = tau
-        x, dt = self._timed(work, seed)
+        x, dt = self._timed(work, seed + self.measured_seed_offset)
         self._update(work, dt)  # the next budget is fitted with what this run measured
-        return np.asarray(x, dtype=np.int8).reshape(-1, self.Q.shape[0]), dt, {"work": work}
+        x = np.asarray(x, dtype=np.int8)
+        return x.reshape(-1, x.shape[-1]), dt, self._info(work)
+
+    #: added to a measured run's seed (a subclass whose calibration seeds 0–3 must never be measured)
+    measured_seed_offset = 0
+
+    def _info(self, work) -> dict:
+        return {"work": work}
 
 
 class DwaveSA(FittedPeer):
