@@ -167,10 +167,6 @@ def _draw(ax, x: Series, colour, label):
         ax.plot(x.taus[~full], x.mean[~full], ls="none", marker="o", ms=4, mfc="none", color=colour)
 
 
-def _csv(s, conv):
-    return None if s is None else [conv(v) for v in s.split(",")]
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m neurosim.bench._neurobench_fig2", description=__doc__.split("\n\n")[0])
     ap.add_argument("json", nargs="+", help="recorded runs (docs/benchmarks/neurobench-ft*.json)")
@@ -181,6 +177,7 @@ def main(argv=None):
                     help="a solver as the runs spell it, e.g. 'neurosa loihi2[w8,s24,r24]'; repeat for more (default: all)")
     ap.add_argument("--bks", default=None, help="BKS table (default: the package's)")
     args = ap.parse_args(argv)
+    from ._neurobench import _csv
     try:
         series = plot_fig2(args.json, args.out, sizes=_csv(args.sizes, int), densities=_csv(args.densities, float),
                            solvers=args.solvers, bks_path=args.bks)
