@@ -355,3 +355,34 @@ def test_solve_instance_runs_a_real_model_sized_to_each_budget():
     (a, b) = r["points"]
     assert (a["timeout_s"], b["timeout_s"]) == (0.002, 0.02) and a["steps"] % 8 == 0 and b["steps"] >= a["steps"]
     assert all(p["cost"] >= -7.0 and p["gap"] >= 0 and p["time_s"] > 0 for p in (a, b))
+
+
+def test_bench_mis_sizes_its_solvers_like_bench_neurobench_and_scores_feasible_sets():
+    # `bench mis` used its own power-of-two sizing of the SA neuron (about half of each budget); now it
+    # wraps the neurobench solvers, so a set size it reports is never above the proven optimum
+    from neurosim import mis
+    from neurosim.bench import _mis
+
+    p = mis.generate(24, 0.15, 3)
+    best, _, proven = mis.exact_mis(p, time_limit=30)
+    assert proven
+    solvers = {"sa": _mis.sa_neuron(p, None, 2, taus=[0.003, 0.03])}
+    if _peers.package_version("dwave-samplers"):
+        solvers.update(_mis.dwave_solvers(p))
+    for name, s in solvers.items():
+        sizes = [s.solve(tau, seed=k) for k, tau in enumerate([0.003, 0.03])]
+        assert all(1 <= size <= best and dt > 0 for size, dt, _ in sizes), (name, sizes)
+    infos = [solvers["sa"].solve(t, seed=5)[2] for t in (0.003, 0.03)]
+    assert all(i["steps"] % 8 == 0 and i["steps"] >= 8 and i["replicas"] == 2 for i in infos), infos
+
+
+def test_a_run_stops_cleanly_before_its_process_runs_out_of_memory_maps(monkeypatch):
+    used = iter([1000, 3000, 5000, 61000])
+    monkeypatch.setattr(_neurobench.MapsGuard, "used", staticmethod(lambda: next(used)))
+    monkeypatch.setattr(_neurobench.MapsGuard, "limit", staticmethod(lambda: 65530))
+    said = []
+    g = _neurobench.MapsGuard()  # 1000 maps at the start
+    assert not g.would_run_out(said.append, "a")  # 3000 + 1.5 × 2000 < 65530
+    assert not g.would_run_out(said.append, "b")  # 5000 + 1.5 × 2000
+    assert g.would_run_out(said.append, "n=1000 d=0.25 seed=4")  # 61000 + 1.5 × 56000: the next could fail
+    assert len(said) == 1 and "before n=1000 d=0.25 seed=4" in said[0] and "61000 of the 65530" in said[0]

@@ -78,14 +78,14 @@ def loihi_instance(problem, bks_hint, replicas, seed, taus, keep):
 
 def cpu_instance(problem, seed, taus):
     from ._maxcut import dwave_available
-    from ._mis import DwaveSASolver, DwaveTabuSolver
+    from ._mis import dwave_solvers
 
     if not dwave_available():
         return []
     points = []
-    for name, solver in (("dwave-samplers SA", DwaveSASolver(problem, seed)), ("dwave-samplers tabu", DwaveTabuSolver(problem, seed))):
-        for tau in taus:
-            size, dt, info = solver.solve(tau)
+    for name, solver in dwave_solvers(problem).items():
+        for k, tau in enumerate(taus):
+            size, dt, info = solver.solve(tau, seed=seed * 100 + k)
             points.append({"solver": name, "timeout_s": tau, "time_s": dt, "set_size": size, "power_w": CPU_POWER[name],
                            "energy_j": CPU_POWER[name] * dt, **info})
     return points

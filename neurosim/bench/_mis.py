@@ -9,9 +9,9 @@ sized to fit τ, and its best *feasible* set (infeasible states repaired, never 
 gap ``100·|min(C, 0) − C_BKS| / |C_BKS|``:
 
 * SA neuron, float and Loihi 2 profile: ``--replicas`` (8) replicas in parallel, one anneal whose
-  length (a power of two, ≥ 16 steps) is set from a calibration run so that the run time fits τ;
-  compile time apart;
-* dwave-samplers SimulatedAnnealingSampler: one read, sweeps set from a calibration to fit τ;
+  length is fitted to τ the way ``bench neurobench`` fits every solver (wall time = overhead + units
+  × per-unit time, measured after warm-ups and refitted after every run; compile time apart);
+* dwave-samplers SimulatedAnnealingSampler: one read, sweeps fitted to τ the same way;
 * dwave-samplers TabuSampler: one read with ``timeout = τ``.
 
 Each point is plotted at the run's measured wall-clock time (a solver cannot always fit the
@@ -46,86 +46,40 @@ SOLVERS = ("SA neuron, float", "SA neuron, Loihi 2 profile", "dwave-samplers SA"
 
 
 # ----------------------------------------------------------------------------- solvers
-class NeurosimSolver:
-    """The SA neuron sized to a time budget: steps/s measured once per instance (a 512-step
-    calibration anneal), then each run is the largest power of two of steps (≥ 16) that fits."""
+class SetSizeSolver:
+    """A budget-fitted solver scored the way this bench scores: the largest independent set among its
+    states after repair (an infeasible state never counts). It wraps the solvers of ``bench
+    neurobench``, so both benches size runs alike: the SA neuron is a :class:`ModelSolver` (overhead +
+    units × per-unit time, refitted after every run; before 2026-12-03 it ran the largest power of two
+    of steps that fit one calibration, about half of each budget), dwave SA a fitted peer, tabu its own
+    ``timeout``."""
 
-    def __init__(self, problem, hardware, replicas, seed=0):
-        self.p, self.hw, self.R, self.seed = problem, hardware, replicas, seed
-        self.rate = None
-        self.compile_s = 0.0
+    def __init__(self, solver, problem):
+        self.solver, self.p = solver, problem
 
-    def _run(self, steps, seed):
-        import neurosim as ns
-        from neurosim.models import SA
+    @property
+    def compile_s(self) -> float:
+        return getattr(self.solver, "compile_s", 0.0)
 
-        m = SA(self.p, steps=steps, hardware=self.hw)
-        # one chunk length for all long runs: they share one compiled program (compile cache)
-        res = ns.run(m, self.p, steps=steps, replicas=self.R, seed=seed, chunk=min(steps, 512))
-        self.compile_s += res.time_compile
-        return res
-
-    def solve(self, tau):
-        if self.rate is None:
-            r = self._run(512, self.seed + 99)
-            self.rate = 512 / max(r.time_run, 1e-6)
-        steps = 16
-        while steps * 2 <= tau * self.rate:
-            steps *= 2
-        res = self._run(steps, self.seed + int(round(math.log10(tau) * 10)) + 1000)
-        return int(np.max(res.report["set_size"])), res.time_run, {"steps": steps, "replicas": self.R}
+    def solve(self, tau, seed=0):
+        """``(set size, wall seconds, info)`` of one run sized to ``tau`` seconds."""
+        x, dt, info = self.solver.solve(tau, seed)
+        return int(self.p.repair(x).sum(axis=-1).max()), dt, info
 
 
-class DwaveSASolver:
-    def __init__(self, problem, seed=0):
-        from dwave.samplers import SimulatedAnnealingSampler
+def sa_neuron(problem, hardware, replicas, taus=None) -> SetSizeSolver:
+    """The SA neuron (float, or under ``hardware``) sized to each budget."""
+    from ._neurobench import ModelSolver
 
-        from ._maxcut import qubo_bqm
-
-        self.p, self.seed = problem, seed
-        self.bqm = qubo_bqm(problem)
-        self.sampler = SimulatedAnnealingSampler()
-        self.per_sweep = None
-
-    def _sample(self, sweeps, seed):
-        t0 = time.perf_counter()
-        ss = self.sampler.sample(self.bqm, num_reads=1, num_sweeps=int(sweeps), seed=seed)
-        return ss, time.perf_counter() - t0
-
-    def solve(self, tau):
-        if self.per_sweep is None:
-            # per-call overhead from 1 sweep; per-sweep time from a call of ≥ 20 ms
-            self.overhead = min(self._sample(1, 1)[1] for _ in range(3))
-            S = 16
-            while True:
-                dt = self._sample(S, 2)[1]
-                if dt >= 0.02 or S >= 1 << 20:
-                    break
-                S *= 4
-            self.per_sweep = max((dt - self.overhead) / S, dt / S / 10, 1e-9)
-        sweeps = int(min(max(1, (tau - self.overhead) / self.per_sweep), 1 << 24))
-        ss, dt = self._sample(sweeps, self.seed + sweeps)
-        x = ss.record.sample.astype(np.int8)
-        return int(self.p.repair(x).sum(axis=-1).max()), dt, {"sweeps": sweeps}
+    return SetSizeSolver(ModelSolver(problem, "sa", hardware, replicas, shortest=None if taus is None else min(taus)), problem)
 
 
-class DwaveTabuSolver:
-    def __init__(self, problem, seed=0):
-        from dwave.samplers import TabuSampler
+def dwave_solvers(problem) -> dict:
+    """``{name: SetSizeSolver}`` of dwave-samplers SA (sweeps fitted) and tabu (``timeout`` = τ)."""
+    from ._peers import DwaveSA, DwaveTabu
 
-        from ._maxcut import qubo_bqm
-
-        self.p, self.seed = problem, seed
-        self.bqm = qubo_bqm(problem)
-        self.sampler = TabuSampler()
-
-    def solve(self, tau):
-        ms = max(1, int(round(tau * 1000)))
-        t0 = time.perf_counter()
-        ss = self.sampler.sample(self.bqm, num_reads=1, timeout=ms, seed=self.seed + ms)
-        dt = time.perf_counter() - t0
-        x = ss.record.sample.astype(np.int8)
-        return int(self.p.repair(x).sum(axis=-1).max()), dt, {"timeout_ms": ms}
+    Q = problem.to_qubo().matrix()
+    return {cls.name: SetSizeSolver(cls(Q), problem) for cls in (DwaveSA, DwaveTabu)}
 
 
 # ----------------------------------------------------------------------------- best known
@@ -223,14 +177,13 @@ def main(args):
                         t0 = time.perf_counter()
                         size, _, proven = mis.exact_mis(p, time_limit=args.exact_limit)
                         exact = (size, proven, time.perf_counter() - t0)
-                solvers = {SOLVERS[0]: NeurosimSolver(p, None, args.replicas), SOLVERS[1]: NeurosimSolver(p, LOIHI2, args.replicas)}
+                solvers = {SOLVERS[0]: sa_neuron(p, None, args.replicas, taus), SOLVERS[1]: sa_neuron(p, LOIHI2, args.replicas, taus)}
                 if use_dwave:
-                    solvers[SOLVERS[2]] = DwaveSASolver(p)
-                    solvers[SOLVERS[3]] = DwaveTabuSolver(p)
+                    solvers.update(dwave_solvers(p))
                 found = []
                 for name, s in solvers.items():
-                    for tau in taus:
-                        size, dt, info = s.solve(tau)
+                    for k, tau in enumerate(taus):
+                        size, dt, info = s.solve(tau, seed=k)
                         found.append(size)
                         points.append({"key": key, "n": n, "density": d, "solver": name, "timeout_s": tau, "time_s": dt, "set_size": size, **info})
                     print(f"n={n} d={d} {name}: sizes {[pt['set_size'] for pt in points[-len(taus):]]}", file=sys.stderr, flush=True)
@@ -266,8 +219,8 @@ def _markdown(data, args) -> str:
 
     cmd = "neurosim bench mis" + (" --quick" if args.quick else "")
     parts = [f"Command: `{cmd}`. Percentage gap to the best-known MIS, `100·|min(C,0) − C_BKS|/|C_BKS|` with C the QUBO cost (−set size) "
-             f"of the best *repaired* (feasible) state, for runs sized to each timeout τ (SA neuron: {data['replicas']} replicas, one anneal of a "
-             "power-of-two number of steps fitted to τ; dwave SA: one read, sweeps fitted to τ; tabu: timeout τ). Columns: gap % at each τ; "
+             f"of the best *repaired* (feasible) state, for runs sized to each timeout τ (SA neuron: {data['replicas']} replicas, one anneal "
+             "with its steps fitted to τ; dwave SA: one read, sweeps fitted to τ; tabu: timeout τ). Columns: gap % at each τ; "
              "in brackets the measured run time when it exceeded τ by > 50 % (per-call overheads)."]
     insts = {i["key"]: i for i in data["instances"]}
     rows = []
