@@ -26,6 +26,7 @@ budgets: :mod:`neurosim.bench._peers`. Each suite row prints the ratio to every 
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import time
@@ -271,21 +272,62 @@ def main(args):
     table = read_table(args.bks)
     instances = []
     progress = Progress(len(sizes) * len(densities) * len(seeds))
+    maps, stopped = MapsGuard(), False
     with compile_cache():
-        for n in sizes:
-            for d in densities:
-                for s in seeds:
-                    progress.tick(f"n={n} d={d:g} seed={s}")
-                    p, target, how = mis_instance(n, d, s, table)
-                    log(f"n={n} d={d:g} seed={s}: BKS {target} ({how})")
-                    r = solve_instance(p, target, how, taus=taus, scenario=args.scenario, replicas=args.replicas,
-                                       models=_csv(args.models, str), profiles=_csv(args.profiles, str), peers=peers, log=log)
-                    instances.append({"n": n, "density": d, "seed": s, **r})
-                    if not args.quick or args.record:  # recorded after every instance: a stopped run keeps what it did
-                        _record(args, taus, peers, instances, env, partial=True)
-    md, data = _record(args, taus, peers, instances, env, partial=False, write=not args.quick or args.record)
+        for n, d, s in itertools.product(sizes, densities, seeds):
+            if maps.would_run_out(log, f"n={n} d={d:g} seed={s}"):
+                stopped = True
+                break
+            progress.tick(f"n={n} d={d:g} seed={s}")
+            p, target, how = mis_instance(n, d, s, table)
+            log(f"n={n} d={d:g} seed={s}: BKS {target} ({how})")
+            r = solve_instance(p, target, how, taus=taus, scenario=args.scenario, replicas=args.replicas,
+                               models=_csv(args.models, str), profiles=_csv(args.profiles, str), peers=peers, log=log)
+            instances.append({"n": n, "density": d, "seed": s, **r})
+            if not args.quick or args.record:  # recorded after every instance: a stopped run keeps what it did
+                _record(args, taus, peers, instances, env, partial=True)
+    md, data = _record(args, taus, peers, instances, env, partial=stopped, write=not args.quick or args.record)
     print(md)
     return data
+
+
+class MapsGuard:
+    """Stops a long run cleanly before its process runs out of memory maps. XLA keeps the code of every
+    program it compiled mapped (``jax.clear_caches()`` was measured not to release it), and Linux allows
+    65 530 maps per process (``vm.max_map_count``): two processes of the 5-seed grid died at their 52nd
+    instance, LLVM failing with 'Cannot allocate memory'. The run stops when the next instance could
+    take more maps than are left (1.5 × the most one instance took), so what it recorded stands and
+    the rest can run in a new process."""
+
+    def __init__(self):
+        self.last, self.most = self.used(), 0
+
+    @staticmethod
+    def used():
+        try:
+            with open("/proc/self/maps") as fh:
+                return sum(1 for _ in fh)
+        except OSError:  # not Linux: no such limit to watch
+            return None
+
+    @staticmethod
+    def limit():
+        try:
+            with open("/proc/sys/vm/max_map_count") as fh:
+                return int(fh.read())
+        except (OSError, ValueError):
+            return None
+
+    def would_run_out(self, log, next_instance) -> bool:
+        used, limit = self.used(), self.limit()
+        if used is None or limit is None or self.last is None:
+            return False
+        self.most, self.last = max(self.most, used - self.last), used
+        if used + 1.5 * self.most < limit:
+            return False
+        log(f"neurosim bench: stopping before {next_instance}: this process holds {used} of the {limit} memory maps "
+            "Linux allows (vm.max_map_count); what ran is recorded, run the rest in a new process")
+        return True
 
 
 def _record(args, taus, peers, instances, env, *, partial, write=True):
